@@ -1,0 +1,45 @@
+{
+    "name": "Live Commerce CRM",
+    "summary": "Fans, live sessions, platform webhooks and orders for live-stream shops "
+               "(Douyin, Kuaishou, WeChat Channels, TikTok Shop)",
+    "version": "18.0.1.0.0",
+    "category": "Sales/CRM",
+    "author": "live_commerce_crm developers",
+    "license": "LGPL-3",
+    "application": True,
+    "depends": [
+        "contacts",
+        "sale_management",
+        "sale_stock",
+        "sale_mrp",
+        "account",
+        "base_automation",
+        "loyalty",
+        "utm",
+        "mail",
+    ],
+    "data": [
+        "security/live_commerce_security.xml",
+        "security/ir.model.access.csv",
+        "views/live_channel_views.xml",
+        "views/live_session_views.xml",
+        "views/live_fan_identity_views.xml",
+        "views/res_partner_views.xml",
+        "views/sale_order_views.xml",
+        "views/menus.xml",
+    ],
+    "demo": [
+        "demo/res_users_demo.xml",
+        "demo/live_channel_demo.xml",
+        "demo/product_demo.xml",
+        "demo/live_session_demo.xml",
+        "demo/fan_demo.xml",
+        "demo/sale_order_demo.xml",
+    ],
+    "assets": {
+        "web.assets_tests": [
+            "live_commerce_crm/static/tests/tours/*.js",
+        ],
+    },
+    "installable": True,
+}

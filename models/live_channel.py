@@ -1,0 +1,129 @@
+import re
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+# Platform keys: shared by channels, fan identities and the webhook adapters.
+PLATFORM_SELECTION = [
+    ("douyin_shop", "Douyin Shop"),
+    ("kuaishou_shop", "Kuaishou Shop"),
+    ("wechat_channels_shop", "WeChat Channels Shop"),
+    ("tiktok_shop", "TikTok Shop"),
+    ("douyin_live", "Douyin Live (room data)"),
+    ("generic", "Generic (documented JSON)"),
+]
+
+# Outbound API hosts as published by each platform; overridable per channel so a
+# private gateway or a local test server can stand in.
+DEFAULT_API_BASE_URL = {
+    "douyin_shop": "https://openapi-fxg.jinritemai.com",
+    "kuaishou_shop": "https://openapi.kwaixiaodian.com",
+    "wechat_channels_shop": "https://api.weixin.qq.com",
+    "tiktok_shop": "https://open-api.tiktokglobalshop.com",
+    "douyin_live": "https://developer.toutiao.com",
+}
+
+CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")
+MANAGER_GROUP = "live_commerce_crm.group_live_manager"
+
+
+class LiveChannel(models.Model):
+    _name = "live.channel"
+    _description = "Live Commerce Channel"
+    _inherit = ["mail.thread"]
+    _order = "sequence, name, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, tracking=True)
+    code = fields.Char(
+        required=True, copy=False, tracking=True,
+        help="Short unique identifier used in the webhook URL: lowercase letters, digits, '-' and '_'.")
+    active = fields.Boolean(default=True)
+    sequence = fields.Integer(default=10)
+    color = fields.Integer()
+    platform = fields.Selection(PLATFORM_SELECTION, required=True, default="douyin_shop", tracking=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    shop_id = fields.Char(
+        string="Platform Shop ID", help="The shop or account id on the platform, as the platform shows it.")
+
+    # Credentials. Only managers read them; the webhook and API code reads them as superuser.
+    app_key = fields.Char(string="App Key", groups=MANAGER_GROUP, copy=False)
+    app_secret = fields.Char(string="App Secret", groups=MANAGER_GROUP, copy=False)
+    token = fields.Char(string="Token", groups=MANAGER_GROUP, copy=False,
+                        help="WeChat: the Token configured for message push.")
+    encoding_aes_key = fields.Char(string="EncodingAESKey", groups=MANAGER_GROUP, copy=False,
+                                   help="WeChat: the 43-character message encryption key.")
+    message_secret = fields.Char(string="Message Secret", groups=MANAGER_GROUP, copy=False,
+                                 help="Kuaishou: the Base64 message encryption key.")
+    api_base_url = fields.Char(
+        string="API Base URL", compute="_compute_api_base_url", store=True, readonly=False,
+        help="Base URL of the platform's order API. Change it only to go through a gateway.")
+
+    warehouse_id = fields.Many2one("stock.warehouse", string="Warehouse", check_company=True)
+    pricelist_id = fields.Many2one("product.pricelist", string="Pricelist", check_company=True)
+    team_id = fields.Many2one("crm.team", string="Sales Team", check_company=True)
+    source_id = fields.Many2one(
+        "utm.source", string="UTM Source", ondelete="restrict",
+        help="Source written on the orders and sessions of this channel.")
+
+    webhook_url = fields.Char(string="Webhook URL", compute="_compute_webhook_url")
+    session_ids = fields.One2many("live.session", "channel_id", string="Sessions")
+    session_count = fields.Integer(compute="_compute_counts")
+    fan_count = fields.Integer(compute="_compute_counts")
+
+    _sql_constraints = [
+        ("code_unique", "unique(code)", "The channel code is used in the webhook URL and must be unique."),
+    ]
+
+    @api.constrains("code")
+    def _check_code(self):
+        for channel in self:
+            if not CODE_PATTERN.match(channel.code or ""):
+                raise ValidationError(_(
+                    "The channel code '%(code)s' must be 2 to 63 characters: lowercase letters, "
+                    "digits, '-' or '_', starting with a letter or digit.", code=channel.code))
+
+    @api.depends("platform")
+    def _compute_api_base_url(self):
+        for channel in self:
+            channel.api_base_url = DEFAULT_API_BASE_URL.get(channel.platform, False)
+
+    @api.depends("code")
+    def _compute_webhook_url(self):
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        for channel in self:
+            channel.webhook_url = channel.code and f"{base_url}/live_commerce/webhook/{channel.code}"
+
+    def _compute_counts(self):
+        sessions = dict(self.env["live.session"]._read_group(
+            [("channel_id", "in", self.ids)], ["channel_id"], ["__count"]))
+        fans = dict(self.env["live.fan.identity"]._read_group(
+            [("channel_id", "in", self.ids)], ["channel_id"], ["partner_id:count_distinct"]))
+        for channel in self:
+            channel.session_count = sessions.get(channel, 0)
+            channel.fan_count = fans.get(channel, 0)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        missing_source = [vals for vals in vals_list if not vals.get("source_id")]
+        if missing_source:
+            sources = self.env["utm.source"].sudo().create(
+                [{"name": vals.get("name") or vals.get("code")} for vals in missing_source])
+            for vals, source in zip(missing_source, sources):
+                vals["source_id"] = source.id
+        return super().create(vals_list)
+
+    def action_view_sessions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("live_commerce_crm.action_live_session")
+        action["domain"] = [("channel_id", "=", self.id)]
+        action["context"] = {"default_channel_id": self.id}
+        return action
+
+    def action_view_fans(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("live_commerce_crm.action_live_fan")
+        action["domain"] = [("live_identity_ids.channel_id", "=", self.id)]
+        return action

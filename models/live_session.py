@@ -1,0 +1,121 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+
+class LiveSession(models.Model):
+    _name = "live.session"
+    _description = "Live Session"
+    _inherit = ["mail.thread", "mail.activity.mixin", "utm.mixin"]
+    _order = "date_scheduled_start desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(string="Title", required=True, tracking=True)
+    channel_id = fields.Many2one(
+        "live.channel", required=True, index=True, tracking=True, check_company=True,
+        default=lambda self: self.env["live.channel"].search(
+            [("company_id", "in", self.env.companies.ids)], limit=1))
+    platform = fields.Selection(related="channel_id.platform", store=True)
+    company_id = fields.Many2one(related="channel_id.company_id", store=True, index=True, precompute=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    room_id = fields.Char(
+        string="Room ID", copy=False, index=True,
+        help="The live room id the platform gives this stream; pushes are matched to the session by it.")
+    host_id = fields.Many2one(
+        "res.users", string="Host", tracking=True, index=True,
+        domain=lambda self: [("groups_id", "in", self.env.ref("live_commerce_crm.group_live_host").id)])
+    field_controller_id = fields.Many2one(
+        "res.users", string="Field Controller", tracking=True,
+        domain=lambda self: [("groups_id", "in", self.env.ref("live_commerce_crm.group_live_field_controller").id)])
+    date_scheduled_start = fields.Datetime(string="Scheduled Start", required=True, default=fields.Datetime.now)
+    date_scheduled_end = fields.Datetime(string="Scheduled End")
+    date_start = fields.Datetime(string="Actual Start", copy=False, readonly=True)
+    date_end = fields.Datetime(string="Actual End", copy=False, readonly=True)
+    duration = fields.Float(string="Duration (hours)", compute="_compute_duration")
+    state = fields.Selection(
+        [("scheduled", "Scheduled"), ("live", "Live"), ("ended", "Ended"), ("reviewed", "Reviewed")],
+        required=True, default="scheduled", tracking=True, copy=False, index=True)
+    color = fields.Integer()
+    product_line_ids = fields.One2many("live.session.product", "session_id", string="Featured Products", copy=True)
+    ad_spend = fields.Monetary(string="Ad Spend", tracking=True, help="Paid traffic bought for this stream.")
+    review_notes = fields.Html(string="Review Notes")
+
+    sale_order_ids = fields.One2many("sale.order", "live_session_id", string="Orders")
+    order_count = fields.Integer(compute="_compute_sales")
+    gmv = fields.Monetary(
+        string="GMV", compute="_compute_sales",
+        help="Total of the confirmed orders attributed to this session.")
+    roi = fields.Float(string="ROI", compute="_compute_sales", help="GMV divided by ad spend.")
+
+    _sql_constraints = [
+        ("room_unique", "unique(channel_id, room_id)", "A channel cannot have two sessions with the same room id."),
+        ("ad_spend_positive", "CHECK(ad_spend >= 0)", "Ad spend cannot be negative."),
+    ]
+
+    @api.constrains("date_scheduled_start", "date_scheduled_end")
+    def _check_schedule(self):
+        for session in self:
+            if session.date_scheduled_end and session.date_scheduled_end < session.date_scheduled_start:
+                raise ValidationError(_("The scheduled end of '%s' is before its start.", session.name))
+
+    @api.depends("date_start", "date_end")
+    def _compute_duration(self):
+        now = fields.Datetime.now()
+        for session in self:
+            if session.date_start:
+                end = session.date_end or now
+                session.duration = (end - session.date_start).total_seconds() / 3600.0
+            else:
+                session.duration = 0.0
+
+    def _compute_sales(self):
+        # Aggregates for the session card; sudo because hosts see their session's
+        # figures without having access to every order.
+        groups = self.env["sale.order"].sudo()._read_group(
+            [("live_session_id", "in", self.ids), ("state", "=", "sale")],
+            ["live_session_id"], ["__count", "amount_total:sum"])
+        totals = {session: (count, amount) for session, count, amount in groups}
+        for session in self:
+            count, amount = totals.get(session, (0, 0.0))
+            session.order_count = count
+            session.gmv = amount
+            session.roi = amount / session.ad_spend if session.ad_spend else 0.0
+
+    @api.onchange("channel_id")
+    def _onchange_channel_id(self):
+        if self.channel_id.source_id and not self.source_id:
+            self.source_id = self.channel_id.source_id
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        channels = self.env["live.channel"].browse(
+            [vals["channel_id"] for vals in vals_list if vals.get("channel_id")])
+        source_by_channel = {channel.id: channel.source_id.id for channel in channels}
+        for vals in vals_list:
+            if not vals.get("source_id") and vals.get("channel_id"):
+                vals["source_id"] = source_by_channel.get(vals["channel_id"]) or False
+        return super().create(vals_list)
+
+    def action_start(self):
+        if self.filtered(lambda s: s.state != "scheduled"):
+            raise UserError(_("Only scheduled sessions can go live."))
+        self.write({"state": "live", "date_start": fields.Datetime.now()})
+
+    def action_end(self):
+        if self.filtered(lambda s: s.state != "live"):
+            raise UserError(_("Only live sessions can be ended."))
+        self.write({"state": "ended", "date_end": fields.Datetime.now()})
+
+    def action_mark_reviewed(self):
+        if self.filtered(lambda s: s.state != "ended"):
+            raise UserError(_("Only ended sessions can be marked as reviewed."))
+        self.write({"state": "reviewed"})
+
+    def action_reset_to_scheduled(self):
+        self.write({"state": "scheduled", "date_start": False, "date_end": False})
+
+    def action_view_orders(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("sale.action_orders")
+        action["domain"] = [("live_session_id", "=", self.id)]
+        action["context"] = {"default_live_session_id": self.id, "default_live_channel_id": self.channel_id.id}
+        return action

@@ -1,0 +1,80 @@
+from odoo import api, fields, models
+
+LIFECYCLE_STAGES = [
+    ("passerby", "Passer-by"),
+    ("first_order", "First Order"),
+    ("repeat", "Repeat Buyer"),
+    ("vip", "VIP"),
+    ("dormant", "Dormant"),
+    ("churned", "Churned"),
+]
+
+# RFM segments (metrics.md); written on the fan so automated rules can fire on
+# entering a segment.
+VALUE_LAYERS = [
+    ("champions", "Champions"),
+    ("loyal", "Loyal"),
+    ("potential", "Potential Loyalist"),
+    ("new", "New"),
+    ("promising", "Promising"),
+    ("needs_attention", "Needs Attention"),
+    ("at_risk", "At Risk"),
+    ("hibernating", "Hibernating"),
+    ("lost", "Lost"),
+]
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    live_identity_ids = fields.One2many("live.fan.identity", "partner_id", string="Platform Identities")
+    is_live_fan = fields.Boolean(
+        string="Is a Fan", compute="_compute_is_live_fan", store=True, readonly=False, index=True,
+        help="Set for contacts with a live-commerce platform identity, or added as fans by hand.")
+    fan_since = fields.Datetime(
+        string="Fan Since", compute="_compute_fan_since", store=True, readonly=False,
+        help="When the first platform identity of this person was seen.")
+    fan_lifecycle_stage = fields.Selection(LIFECYCLE_STAGES, string="Lifecycle Stage", index=True, tracking=True)
+    fan_value_layer = fields.Selection(VALUE_LAYERS, string="Value Layer", index=True, tracking=True)
+    fan_marketing_consent = fields.Boolean(
+        string="Marketing Consent", tracking=True,
+        help="The fan agreed to receive marketing messages (coupons, reactivation).")
+    fan_consent_date = fields.Datetime(string="Consent Date", readonly=True)
+    live_order_count = fields.Integer(string="Live Orders", compute="_compute_live_order_count")
+
+    @api.depends("live_identity_ids")
+    def _compute_is_live_fan(self):
+        for partner in self:
+            partner.is_live_fan = partner.is_live_fan or bool(partner.live_identity_ids)
+
+    @api.depends("live_identity_ids.first_seen")
+    def _compute_fan_since(self):
+        for partner in self:
+            seen = partner.live_identity_ids.filtered("first_seen").mapped("first_seen")
+            if seen and (not partner.fan_since or min(seen) < partner.fan_since):
+                partner.fan_since = min(seen)
+
+    def _compute_live_order_count(self):
+        counts = dict(self.env["sale.order"]._read_group(
+            [("partner_id", "in", self.ids), ("live_channel_id", "!=", False)], ["partner_id"], ["__count"]))
+        for partner in self:
+            partner.live_order_count = counts.get(partner, 0)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("fan_marketing_consent") and not vals.get("fan_consent_date"):
+                vals["fan_consent_date"] = fields.Datetime.now()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "fan_marketing_consent" in vals and "fan_consent_date" not in vals:
+            vals = dict(vals, fan_consent_date=fields.Datetime.now() if vals["fan_marketing_consent"] else False)
+        return super().write(vals)
+
+    def action_view_live_orders(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("sale.action_orders")
+        action["domain"] = [("partner_id", "=", self.id), ("live_channel_id", "!=", False)]
+        action["context"] = {"default_partner_id": self.id}
+        return action

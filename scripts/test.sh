@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# `make test`: the whole test suite on a fresh database; non-zero on any failure.
+source "$(dirname "$0")/common.sh"
+prepare_all
+
+# Odoo skips its browser tests (and reports success) without Chromium or
+# websocket-client: here they are required, so their absence is an error.
+if ! command -v chromium >/dev/null && ! command -v google-chrome >/dev/null && ! command -v chromium-browser >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "Chromium not found: installing Debian's chromium for the browser tests"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+      || die "Could not install chromium; the browser tests need it."
+  else
+    die "Chromium is needed for the browser tests: install it (Debian: apt-get install chromium)."
+  fi
+fi
+"$VENV/bin/python" -c "import websocket" || die "websocket-client is missing from $VENV: the browser tests need it."
+
+DB=${LCC_TEST_DB:-lcc_test}
+CONF=$DATA/odoo-test.conf
+HTTP_PORT=${LCC_TEST_HTTP_PORT:-8169} write_odoo_conf "$CONF" "$DB"
+LOGS=$DATA/logs
+mkdir -p "$LOGS"
+
+say "Fresh test database $DB: installing $MODULE with demo data"
+db_psql postgres -c "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)"
+odoo_bin -c "$CONF" -d "$DB" -i "$MODULE" --stop-after-init --log-level=info --logfile="$LOGS/install-demo.log" \
+  || die "Installing $MODULE failed; see $LOGS/install-demo.log"
+
+say "Running the test suite (pytest-odoo, HTTP server and headless Chromium included)"
+export LCC_INSTALL_LOG=$LOGS/install-demo.log LCC_ODOO_CONF=$CONF LCC_ODOO_BIN="$ODOO_SRC/odoo-bin" LCC_PYTHON="$VENV/bin/python"
+cd "$MODULE_DIR"
+export PYTHONPATH="$ROOT/scripts${PYTHONPATH:+:$PYTHONPATH}"
+exec "$VENV/bin/python" -m pytest -p pytest_no_skip "$MODULE_DIR/tests" \
+  --odoo-config="$CONF" --odoo-database="$DB" --odoo-http --odoo-log-level=warn --odoo-extra=test-file="$MODULE_DIR/tests" \
+  -p no:cacheprovider -ra "$@"

@@ -1,0 +1,20 @@
+from odoo.tests import HttpCase, new_test_user, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestLiveCommerceTour(HttpCase):
+
+    def test_host_opens_app_session_and_fan(self):
+        channel = self.env["live.channel"].create({"name": "Tour Channel", "code": "tour-channel"})
+        product = self.env["product.product"].create({"name": "Tour Cashmere Scarf", "list_price": 299.0})
+        host = new_test_user(self.env, login="tour_host", groups="live_commerce_crm.group_live_host")
+        self.env["live.session"].create({
+            "name": "Tour Launch Night", "channel_id": channel.id, "room_id": "tour-room-1",
+            "host_id": host.id, "state": "live",
+            "product_line_ids": [(0, 0, {"product_id": product.id, "live_price": 199.0})],
+        })
+        self.env["res.partner"].create({
+            "name": "Tour Fan Xiaolu", "fan_lifecycle_stage": "repeat",
+            "live_identity_ids": [(0, 0, {"channel_id": channel.id, "value": "tour_open_id_1", "nickname": "小鹿"})],
+        })
+        self.start_tour("/odoo", "live_commerce_crm_tour", login="tour_host")
