@@ -21,11 +21,14 @@
     "data": [
         "security/live_commerce_security.xml",
         "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
+        "data/ir_config_parameter_data.xml",
         "views/live_channel_views.xml",
         "views/live_session_views.xml",
         "views/live_fan_identity_views.xml",
         "views/res_partner_views.xml",
         "views/sale_order_views.xml",
+        "views/live_event_views.xml",
         "views/menus.xml",
     ],
     "demo": [

@@ -1,7 +1,9 @@
 import re
 
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import ValidationError
+
+from .platforms import Credentials
 
 # Platform keys: shared by channels, fan identities and the webhook adapters.
 PLATFORM_SELECTION = [
@@ -68,7 +70,16 @@ class LiveChannel(models.Model):
         "utm.source", string="UTM Source", ondelete="restrict",
         help="Source written on the orders and sessions of this channel.")
 
+    session_channel_id = fields.Many2one(
+        "live.channel", string="Attach Sessions To", check_company=True,
+        domain="[('id', '!=', id)]",
+        help="For room-data channels (Douyin live): the shop channel whose sessions the room's "
+             "comments, likes and gifts belong to. Empty: this channel's own sessions.")
     webhook_url = fields.Char(string="Webhook URL", compute="_compute_webhook_url")
+    webhook_rejected_count = fields.Integer(
+        string="Rejected Pushes", readonly=True, copy=False,
+        help="Pushes refused for a bad signature or credentials since the channel was created.")
+    webhook_last_rejected_at = fields.Datetime(string="Last Rejected Push", readonly=True, copy=False)
     session_ids = fields.One2many("live.session", "channel_id", string="Sessions")
     session_count = fields.Integer(compute="_compute_counts")
     fan_count = fields.Integer(compute="_compute_counts")
@@ -107,6 +118,7 @@ class LiveChannel(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self.env.registry.clear_cache()  # _webhook_credentials
         missing_source = [vals for vals in vals_list if not vals.get("source_id")]
         if missing_source:
             sources = self.env["utm.source"].sudo().create(
@@ -114,6 +126,39 @@ class LiveChannel(models.Model):
             for vals, source in zip(missing_source, sources):
                 vals["source_id"] = source.id
         return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()  # _webhook_credentials
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()
+
+    @api.model
+    @tools.ormcache("code")
+    def _webhook_credentials(self, code):
+        """What the webhook needs to authenticate a push, cached per code.
+
+        Called as superuser by the controller; an immutable value so the cache can
+        be shared between requests.
+        """
+        channel = self.sudo().with_context(active_test=True).search([("code", "=", code)], limit=1)
+        if not channel:
+            return None
+        return Credentials(
+            id=channel.id, code=channel.code, platform=channel.platform, company_id=channel.company_id.id,
+            app_key=channel.app_key, app_secret=channel.app_secret, token=channel.token,
+            encoding_aes_key=channel.encoding_aes_key, message_secret=channel.message_secret)
+
+    @api.model
+    def _count_rejected_push(self, channel_id):
+        self.env.cr.execute("""
+            UPDATE live_channel
+               SET webhook_rejected_count = coalesce(webhook_rejected_count, 0) + 1,
+                   webhook_last_rejected_at = now() AT TIME ZONE 'UTC'
+             WHERE id = %s
+        """, [channel_id])
 
     def action_view_sessions(self):
         self.ensure_one()

@@ -39,6 +39,16 @@ class LiveSession(models.Model):
     ad_spend = fields.Monetary(string="Ad Spend", tracking=True, help="Paid traffic bought for this stream.")
     review_notes = fields.Html(string="Review Notes")
 
+    # Figures the platform reports (session.stats); the latest report wins.
+    stat_view_count = fields.Integer(string="Views (PV)", readonly=True)
+    stat_viewer_count = fields.Integer(string="Viewers (UV)", readonly=True)
+    stat_peak_viewers = fields.Integer(string="Peak Concurrent Viewers", readonly=True)
+    stat_like_count = fields.Integer(string="Likes (platform)", readonly=True)
+    stat_updated_at = fields.Datetime(string="Stats Updated", readonly=True)
+    audience_ids = fields.One2many("live.session.fan", "session_id", string="Audience", readonly=True)
+    audience_count = fields.Integer(string="Fans Seen", compute="_compute_audience")
+    comment_ids = fields.One2many("live.comment", "session_id", string="Comments", readonly=True)
+
     sale_order_ids = fields.One2many("sale.order", "live_session_id", string="Orders")
     order_count = fields.Integer(compute="_compute_sales")
     gmv = fields.Monetary(
@@ -66,6 +76,12 @@ class LiveSession(models.Model):
                 session.duration = (end - session.date_start).total_seconds() / 3600.0
             else:
                 session.duration = 0.0
+
+    def _compute_audience(self):
+        counts = dict(self.env["live.session.fan"]._read_group(
+            [("session_id", "in", self.ids)], ["session_id"], ["__count"]))
+        for session in self:
+            session.audience_count = counts.get(session, 0)
 
     def _compute_sales(self):
         # Aggregates for the session card; sudo because hosts see their session's

@@ -40,6 +40,20 @@ class ResPartner(models.Model):
         string="Marketing Consent", tracking=True,
         help="The fan agreed to receive marketing messages (coupons, reactivation).")
     fan_consent_date = fields.Datetime(string="Consent Date", readonly=True)
+    # Running totals, maintained set-based by the webhook event processor.
+    fan_session_count = fields.Integer(string="Sessions Attended", readonly=True, default=0)
+    fan_watch_seconds = fields.Integer(string="Watch Time (s)", readonly=True, default=0)
+    fan_comment_count = fields.Integer(string="Comments", readonly=True, default=0)
+    fan_like_count = fields.Integer(string="Likes", readonly=True, default=0)
+    fan_gift_count = fields.Integer(string="Gifts", readonly=True, default=0)
+    fan_gift_value = fields.Monetary(string="Gift Value", readonly=True, default=0.0,
+                                     currency_field="fan_currency_id")
+    fan_currency_id = fields.Many2one("res.currency", compute="_compute_fan_currency_id")
+    fan_follow_count = fields.Integer(string="Follows", readonly=True, default=0)
+    fan_share_count = fields.Integer(string="Shares", readonly=True, default=0)
+    fan_last_interaction_at = fields.Datetime(string="Last Interaction", readonly=True, index=True)
+    live_audience_ids = fields.One2many("live.session.fan", "partner_id", string="Sessions", readonly=True)
+    live_comment_ids = fields.One2many("live.comment", "partner_id", string="Live Comments", readonly=True)
     live_order_count = fields.Integer(string="Live Orders", compute="_compute_live_order_count")
 
     @api.depends("live_identity_ids")
@@ -53,6 +67,11 @@ class ResPartner(models.Model):
             seen = partner.live_identity_ids.filtered("first_seen").mapped("first_seen")
             if seen and (not partner.fan_since or min(seen) < partner.fan_since):
                 partner.fan_since = min(seen)
+
+    @api.depends("company_id")
+    def _compute_fan_currency_id(self):
+        for partner in self:
+            partner.fan_currency_id = (partner.company_id or self.env.company).currency_id
 
     def _compute_live_order_count(self):
         counts = dict(self.env["sale.order"]._read_group(

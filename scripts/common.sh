@@ -165,6 +165,9 @@ dbfilter = ^$2\$
 list_db = False
 http_port = $HTTP_PORT
 admin_passwd = ${LCC_ADMIN_PASSWD:-admin}
+; Loaded with the server (like queue_job): the webhook route then answers 503
+; instead of 404 while the database is unreachable, so platforms retry.
+server_wide_modules = base,web,$MODULE
 CONF
 }
 

@@ -6,4 +6,7 @@ from . import test_fan_identity
 from . import test_sale_order
 from . import test_demo_data
 from . import test_tour
+from . import test_webhook_generic
+from . import test_webhook_platforms
+from . import test_event_processing
 from . import test_i18n

@@ -1,0 +1,261 @@
+import json
+import logging
+import time
+from datetime import timedelta
+
+from psycopg2 import errorcodes
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from .live_channel import PLATFORM_SELECTION
+from .platforms.base import state_for
+
+_logger = logging.getLogger(__name__)
+
+EVENT_STATES = [
+    ("pending", "Pending"),
+    ("waiting", "Waiting for Order Import"),
+    ("done", "Done"),
+    ("failed", "Needs Attention"),
+    ("ignored", "Ignored"),
+]
+# Errors that say "try again later", not "this event is wrong".
+TRANSIENT_PGCODES = {
+    errorcodes.SERIALIZATION_FAILURE, errorcodes.DEADLOCK_DETECTED, errorcodes.LOCK_NOT_AVAILABLE,
+    errorcodes.QUERY_CANCELED,
+}
+MAX_ATTEMPTS = 3
+MAX_TRANSIENT_ATTEMPTS = 10
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_RETENTION_DAYS = 30
+DEFAULT_BATCH_SIZE = 500
+
+
+class LiveEvent(models.Model):
+    """The webhook inbox: every accepted push, stored before anything else happens.
+
+    Rows are written by the webhook controller with one idempotent INSERT
+    (unique per channel and platform message id) and applied later by processors
+    that claim them with FOR UPDATE SKIP LOCKED.
+    """
+    _name = "live.event"
+    _description = "Webhook Event"
+    _order = "id desc"
+    _rec_name = "message_id"
+
+    channel_id = fields.Many2one("live.channel", required=True, index=True, ondelete="cascade", readonly=True)
+    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
+    platform = fields.Selection(PLATFORM_SELECTION, required=True, readonly=True)
+    message_id = fields.Char(string="Message ID", required=True, readonly=True,
+                             help="The platform's id of the message; a redelivery with the same id is a duplicate.")
+    event_type = fields.Char(string="Type", required=True, index=True, readonly=True)
+    room_id = fields.Char(string="Room ID", readonly=True)
+    occurred_at = fields.Datetime(string="Occurred At", readonly=True)
+    received_at = fields.Datetime(string="Received At", required=True, readonly=True, default=fields.Datetime.now)
+    processed_at = fields.Datetime(string="Processed At", readonly=True)
+    payload = fields.Json(string="Raw Payload", readonly=True)
+    payload_purged = fields.Boolean(readonly=True, help="The raw payload was removed after the retention period.")
+    payload_display = fields.Text(string="Payload", compute="_compute_payload_display")
+    state = fields.Selection(EVENT_STATES, required=True, default="pending", index=True, readonly=True)
+    attempts = fields.Integer(readonly=True)
+    next_attempt_at = fields.Datetime(string="Next Attempt", readonly=True)
+    error = fields.Text(readonly=True)
+    session_id = fields.Many2one("live.session", readonly=True, index="btree_not_null", ondelete="set null")
+    partner_id = fields.Many2one("res.partner", string="Fan", readonly=True, index="btree_not_null", ondelete="set null")
+
+    _sql_constraints = [
+        ("message_unique", "unique(channel_id, message_id)", "This message was already received on the channel."),
+    ]
+
+    def init(self):
+        # The processors' claim query: pending rows in arrival order.
+        self.env.cr.execute("""
+            CREATE INDEX IF NOT EXISTS live_event_pending_idx ON live_event (id) WHERE state = 'pending'
+        """)
+
+    @api.depends("payload")
+    def _compute_payload_display(self):
+        for event in self:
+            event.payload_display = json.dumps(event.payload, indent=2, ensure_ascii=False) if event.payload else False
+
+    # ------------------------------------------------------------------
+    # Reception (called by the controller: plain SQL, nothing else)
+    # ------------------------------------------------------------------
+    @api.model
+    def _store(self, creds, events):
+        """Insert the events idempotently and wake the processor in one statement.
+
+        Returns (accepted, duplicates).
+        """
+        if not events:
+            return 0, 0
+        cron = self.env.ref("live_commerce_crm.ir_cron_process_events", raise_if_not_found=False)
+        self.env.cr.execute("""
+            WITH inserted AS (
+                INSERT INTO live_event (channel_id, company_id, platform, message_id, event_type, room_id,
+                                        occurred_at, payload, state, error, received_at, attempts,
+                                        create_uid, create_date, write_uid, write_date)
+                SELECT %(channel)s, %(company)s, %(platform)s, u.message_id, u.event_type, u.room_id,
+                       to_timestamp(u.occurred_at) AT TIME ZONE 'UTC', u.payload::jsonb, u.state, u.note,
+                       now() AT TIME ZONE 'UTC', 0,
+                       1, now() AT TIME ZONE 'UTC', 1, now() AT TIME ZONE 'UTC'
+                  FROM unnest(%(message_ids)s::varchar[], %(types)s::varchar[], %(rooms)s::varchar[],
+                              %(occurred)s::float8[], %(payloads)s::text[], %(states)s::varchar[],
+                              %(notes)s::text[])
+                       AS u(message_id, event_type, room_id, occurred_at, payload, state, note)
+                ON CONFLICT (channel_id, message_id) DO NOTHING
+                RETURNING state
+            ), wakeup AS (
+                INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date, write_uid, write_date)
+                SELECT %(cron)s, now() AT TIME ZONE 'UTC', 1, now() AT TIME ZONE 'UTC', 1, now() AT TIME ZONE 'UTC'
+                 WHERE %(cron)s IS NOT NULL
+                   AND EXISTS (SELECT 1 FROM inserted WHERE state = 'pending')
+                   AND NOT EXISTS (SELECT 1 FROM ir_cron_trigger
+                                    WHERE cron_id = %(cron)s AND call_at <= now() AT TIME ZONE 'UTC')
+                RETURNING id
+            )
+            SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM wakeup)
+        """, {
+            "channel": creds.id, "company": creds.company_id, "platform": creds.platform,
+            "message_ids": [e.message_id for e in events],
+            "types": [e.event_type for e in events],
+            "rooms": [e.room_id for e in events],
+            "occurred": [e.occurred_at for e in events],
+            "payloads": [json.dumps(e.payload, ensure_ascii=False) for e in events],
+            "states": [e.state for e in events],
+            "notes": [e.note for e in events],
+            "cron": cron.id if cron else None,
+        })
+        accepted, woken = self.env.cr.fetchone()
+        if woken:
+            self.env.cr.postcommit.add(cron._notifydb)
+        return accepted, len(events) - accepted
+
+    @api.model
+    def _max_body_bytes(self):
+        value = self.env["ir.config_parameter"].sudo().get_param("live_commerce_crm.webhook_max_body_bytes")
+        return int(value) if value and value.isdigit() else DEFAULT_MAX_BODY_BYTES
+
+    # ------------------------------------------------------------------
+    # Processing
+    # ------------------------------------------------------------------
+    @api.model
+    def _claim(self, limit=DEFAULT_BATCH_SIZE, ids=None):
+        """Lock a batch of due pending events for this transaction.
+
+        SKIP LOCKED lets any number of processors (cron workers, servers) share the
+        inbox: a row is in at most one batch, and a processor that dies releases its
+        batch with its transaction.
+        """
+        self.flush_model()  # attempts and backoff written through the ORM
+        self.env.cr.execute("""
+            SELECT id FROM live_event
+             WHERE state = 'pending'
+               AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
+               AND (%(ids)s::int[] IS NULL OR id = ANY(%(ids)s::int[]))
+             ORDER BY id
+             LIMIT %(limit)s
+               FOR UPDATE SKIP LOCKED
+        """, {"limit": limit, "ids": ids, "now": fields.Datetime.now()})
+        return self.browse(row[0] for row in self.env.cr.fetchall())
+
+    @api.model
+    def _process_batch(self, limit=DEFAULT_BATCH_SIZE, ids=None):
+        """Claim and apply one batch; returns the number of events claimed."""
+        events = self._claim(limit, ids)
+        if events:
+            self.env["live.event.processor"]._process(events)
+        return len(events)
+
+    @api.model
+    def _cron_process_events(self, batch_size=DEFAULT_BATCH_SIZE, time_budget=50):
+        """Work through the inbox, committing after each batch."""
+        deadline = time.monotonic() + time_budget
+        done = 0
+        while time.monotonic() < deadline:
+            claimed = self._process_batch(batch_size)
+            self.env.cr.commit()
+            done += claimed
+            if claimed < batch_size:
+                break
+        remaining = self.search_count([("state", "=", "pending")])
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return done
+
+    @api.model
+    def _cron_purge_payloads(self, batch_size=10000):
+        """Drop the raw payload of processed events after the retention period.
+
+        The rows stay: they are what makes a late redelivery a duplicate.
+        """
+        value = self.env["ir.config_parameter"].sudo().get_param("live_commerce_crm.event_retention_days")
+        days = int(value) if value and value.isdigit() else DEFAULT_RETENTION_DAYS
+        cutoff = fields.Datetime.now() - timedelta(days=days)
+        total = 0
+        while True:
+            self.env.cr.execute("""
+                UPDATE live_event SET payload = NULL, payload_purged = TRUE
+                 WHERE id IN (SELECT id FROM live_event
+                               WHERE state IN ('done', 'ignored') AND payload IS NOT NULL
+                                 AND coalesce(processed_at, received_at) < %s
+                               LIMIT %s)
+            """, (cutoff, batch_size))
+            total += self.env.cr.rowcount
+            if self.env.cr.rowcount < batch_size:
+                break
+        self.invalidate_model(["payload", "payload_purged"])
+        return total
+
+    def _mark_done(self, extra_by_id=None):
+        self.env.cr.execute("""
+            UPDATE live_event SET state = 'done', processed_at = now() AT TIME ZONE 'UTC', error = NULL,
+                   next_attempt_at = NULL
+             WHERE id = ANY(%s)
+        """, [self.ids])
+        self.invalidate_recordset(["state", "processed_at", "error", "next_attempt_at"])
+
+    def _mark_error(self, message, transient=False):
+        """Count an attempt; retry later with backoff, or give up into Needs Attention."""
+        for event in self:
+            attempts = event.attempts + 1
+            give_up = attempts >= (MAX_TRANSIENT_ATTEMPTS if transient else MAX_ATTEMPTS)
+            event.write({
+                "attempts": attempts,
+                "error": message,
+                "state": "failed" if give_up else "pending",
+                "next_attempt_at": False if give_up else fields.Datetime.now() + timedelta(seconds=2 ** attempts),
+            })
+            _logger.info("Webhook event %s (%s) failed, attempt %s: %s", event.id, event.event_type, attempts, message)
+
+    @staticmethod
+    def _is_transient(exc):
+        return getattr(exc, "pgcode", None) in TRANSIENT_PGCODES
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_rerun(self):
+        """Re-run events after their cause was fixed: reset them and apply them now."""
+        to_run = self.filtered(lambda e: e.state in ("failed", "ignored", "pending"))
+        if not to_run:
+            raise UserError(_("Only events that failed, were ignored or are pending can be re-run."))
+        for event in to_run.filtered(lambda e: e.state == "ignored"):
+            # The type may be known now (a newer version of the addon): classify again.
+            state, note = state_for(event.event_type)
+            event.write({"state": state, "error": note})
+        to_run.filtered(lambda e: e.state != "ignored").write(
+            {"state": "pending", "attempts": 0, "next_attempt_at": False, "error": False})
+        pending = to_run.filtered(lambda e: e.state == "pending")
+        if pending:
+            self._process_batch(limit=len(pending), ids=pending.ids)
+        done = to_run.filtered(lambda e: e.state == "done")
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success" if len(done) == len(to_run) else "warning",
+                "message": _("%(done)s of %(total)s events applied.", done=len(done), total=len(to_run)),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }

@@ -1,0 +1,426 @@
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from odoo import _, api, models
+
+from .live_fan_identity import CHANNEL_SCOPED_TYPES
+from .platforms import get_adapter
+
+_logger = logging.getLogger(__name__)
+
+FAN_EVENTS = frozenset({"fan.entered", "fan.left", "comment", "like", "gift", "follow", "share"})
+SESSION_EVENTS = frozenset({"session.started", "session.ended", "session.stats"})
+COUNTERS = ("enter_count", "watch_seconds", "comment_count", "like_count", "gift_count", "gift_value",
+            "follow_count", "share_count")
+# Context for the partners and sessions the processor creates: no chatter message,
+# no follower, no tracking for records created by the thousand.
+QUIET = {"tracking_disable": True, "mail_create_nolog": True, "mail_create_nosubscribe": True,
+         "mail_notrack": True}
+
+
+@dataclass
+class Work:
+    """One claimed event, normalized, with what it resolved to."""
+    event_id: int
+    attempts: int
+    channel: object          # live.channel record (sudo)
+    event: object            # platforms.base.NormalizedEvent
+    occurred: datetime
+    partner_id: int = None
+    session_id: int = None
+
+
+def _to_datetime(value, fallback):
+    if value is None:
+        return fallback
+    return datetime.fromtimestamp(float(value), tz=timezone.utc).replace(tzinfo=None)
+
+
+def _int(value, name):
+    try:
+        number = int(value or 0)
+    except (TypeError, ValueError):
+        raise ValueError(f"'{name}' must be an integer") from None
+    if number < 0:
+        raise ValueError(f"'{name}' cannot be negative")
+    return number
+
+
+class LiveEventProcessor(models.AbstractModel):
+    """Applies claimed interaction events: fans, sessions, audience and totals.
+
+    A batch is applied set-based inside one savepoint: identities and sessions are
+    looked up with one query each, missing ones created in one batch, per-session-
+    per-fan activity upserted in one statement and the partners' running totals
+    updated once per partner per batch (never per event: hot partners are not
+    locked event by event). If the batch fails, each event is applied again in its
+    own savepoint so that only the faulty ones are retried or set aside.
+    """
+    _name = "live.event.processor"
+    _description = "Webhook Event Processor"
+
+    @api.model
+    def _process(self, events):
+        self = self.sudo()
+        works = self._normalize(events)
+        if not works:
+            return
+        try:
+            with self.env.cr.savepoint():
+                self._apply(works)
+        except Exception as exc:  # noqa: BLE001 - isolate the faulty events below
+            _logger.info("Batch of %s events failed (%s); applying them one by one", len(works), exc)
+            if len(works) == 1:
+                self._fail(works, exc)
+                return
+            for work in works:
+                try:
+                    with self.env.cr.savepoint():
+                        self._apply([work])
+                except Exception as exc_one:  # noqa: BLE001
+                    self._fail([work], exc_one)
+
+    def _fail(self, works, exc):
+        self.env.invalidate_all()
+        events = self.env["live.event"].browse(work.event_id for work in works)
+        events._mark_error(f"{type(exc).__name__}: {exc}", transient=events._is_transient(exc))
+
+    def _normalize(self, events):
+        self.env.cr.execute("""
+            SELECT id, channel_id, platform, event_type, payload, room_id,
+                   extract(epoch FROM occurred_at), attempts, received_at
+              FROM live_event WHERE id = ANY(%s) ORDER BY id
+        """, [events.ids])
+        rows = self.env.cr.fetchall()
+        channels = self.env["live.channel"].browse({row[1] for row in rows}).with_context(active_test=False)
+        channels = {channel.id: channel for channel in channels}
+        works = []
+        for event_id, channel_id, platform, event_type, payload, room_id, occurred, attempts, received in rows:
+            try:
+                event = get_adapter(platform).normalize(event_type, payload or {}, room_id, occurred)
+                if event.type in FAN_EVENTS and not event.fan:
+                    raise ValueError(_("A %s event needs a fan.", event.type))
+                if event.type in SESSION_EVENTS and not event.room_id:
+                    raise ValueError(_("A %s event needs a room id.", event.type))
+                works.append(Work(event_id, attempts, channels[channel_id], event, _to_datetime(occurred, received)))
+            except Exception as exc:  # noqa: BLE001 - a bad payload only fails its own event
+                self.env["live.event"].browse(event_id)._mark_error(f"{type(exc).__name__}: {exc}")
+        return works
+
+    # ------------------------------------------------------------------
+    def _apply(self, works):
+        self._resolve_fans([w for w in works if w.event.fan])
+        self._resolve_sessions([w for w in works if w.event.room_id])
+        self._apply_session_events([w for w in works if w.event.type in SESSION_EVENTS and w.session_id])
+        fan_works = [w for w in works if w.event.type in FAN_EVENTS]
+        new_sessions_by_partner = self._upsert_audience([w for w in fan_works if w.session_id])
+        self._insert_comments([w for w in fan_works if w.event.type == "comment"])
+        self._update_partner_totals(fan_works, new_sessions_by_partner)
+        self.env.cr.execute("""
+            UPDATE live_event e
+               SET state = 'done', processed_at = now() AT TIME ZONE 'UTC', error = NULL, next_attempt_at = NULL,
+                   session_id = u.session_id, partner_id = u.partner_id
+              FROM unnest(%s::int[], %s::int[], %s::int[]) AS u(id, session_id, partner_id)
+             WHERE e.id = u.id
+        """, [[w.event_id for w in works], [w.session_id for w in works], [w.partner_id for w in works]])
+        self.env["live.event"].invalidate_model()
+        self.env["live.session.fan"].invalidate_model()
+        self.env["res.partner"].invalidate_model([
+            "fan_session_count", "fan_watch_seconds", "fan_comment_count", "fan_like_count", "fan_gift_count",
+            "fan_gift_value", "fan_follow_count", "fan_share_count", "fan_last_interaction_at"])
+
+    # -- fans ------------------------------------------------------------
+    @staticmethod
+    def _identity_key(work):
+        fan = work.event.fan
+        if fan.id_type in CHANNEL_SCOPED_TYPES:
+            return ("channel", work.channel.id, fan.id_type, fan.id)
+        return ("platform", work.channel.company_id.id, fan.platform, fan.id_type, fan.id)
+
+    def _lookup_identities(self, keys):
+        channel_keys = [k for k in keys if k[0] == "channel"]
+        platform_keys = [k for k in keys if k[0] == "platform"]
+        self.env.cr.execute("""
+            SELECT i.channel_id, NULL::int, NULL::varchar, i.identity_type, i.value, i.partner_id, i.nickname
+              FROM live_fan_identity i
+              JOIN unnest(%s::int[], %s::varchar[], %s::varchar[]) AS k(channel_id, identity_type, value)
+                ON i.channel_id = k.channel_id AND i.identity_type = k.identity_type AND i.value = k.value
+            UNION ALL
+            SELECT NULL::int, i.company_id, i.platform, i.identity_type, i.value, i.partner_id, i.nickname
+              FROM live_fan_identity i
+              JOIN unnest(%s::int[], %s::varchar[], %s::varchar[], %s::varchar[])
+                   AS k(company_id, platform, identity_type, value)
+                ON i.channel_id IS NULL AND i.company_id = k.company_id AND i.platform = k.platform
+               AND i.identity_type = k.identity_type AND i.value = k.value
+        """, [[k[1] for k in channel_keys], [k[2] for k in channel_keys], [k[3] for k in channel_keys],
+              [k[1] for k in platform_keys], [k[2] for k in platform_keys], [k[3] for k in platform_keys],
+              [k[4] for k in platform_keys]])
+        found = {}
+        for channel_id, company_id, platform, id_type, value, partner_id, nickname in self.env.cr.fetchall():
+            key = ("channel", channel_id, id_type, value) if channel_id else ("platform", company_id, platform, id_type, value)
+            found[key] = (partner_id, nickname)
+        return found
+
+    def _resolve_fans(self, works):
+        if not works:
+            return
+        by_key = defaultdict(list)
+        for work in works:
+            by_key[self._identity_key(work)].append(work)
+        found = self._lookup_identities(list(by_key))
+        missing = sorted(set(by_key) - set(found), key=repr)
+        if missing:
+            # Serialize creation of the same new fan across processors; sorted to
+            # avoid lock-order deadlocks. Released with the transaction.
+            self.env.cr.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(%s::text[]) AS k ORDER BY k",
+                [[repr(k) for k in missing]])
+            found.update(self._lookup_identities(missing))
+            missing = [key for key in missing if key not in found]
+        if missing:
+            self._create_fans(missing, by_key, found)
+        renamed = []
+        for key, key_works in by_key.items():
+            partner_id, nickname = found[key]
+            for work in key_works:
+                work.partner_id = partner_id
+            latest = key_works[-1].event.fan.nickname
+            if latest and latest != nickname:
+                renamed.append((key, latest))
+        if renamed:
+            self._update_nicknames(renamed)
+
+    def _create_fans(self, keys, by_key, found):
+        partner_vals, identity_vals = [], []
+        for key in keys:
+            first = by_key[key][0]
+            fan, channel = first.event.fan, first.channel
+            name = fan.nickname or _("Fan %s", fan.id[-6:])
+            partner_vals.append({
+                "name": name, "company_id": channel.company_id.id, "is_live_fan": True,
+                "fan_lifecycle_stage": "passerby", "fan_since": first.occurred,
+            })
+            identity_vals.append({
+                "channel_id": channel.id if key[0] == "channel" else False,
+                "platform": channel.platform if key[0] == "channel" else fan.platform,
+                "company_id": channel.company_id.id, "identity_type": fan.id_type, "value": fan.id,
+                "nickname": fan.nickname, "avatar_url": fan.avatar, "first_seen": first.occurred,
+            })
+        partners = self.env["res.partner"].with_context(**QUIET).create(partner_vals)
+        for vals, partner in zip(identity_vals, partners):
+            vals["partner_id"] = partner.id
+        self.env["live.fan.identity"].with_context(**QUIET).create(identity_vals)
+        for key, vals in zip(keys, identity_vals):
+            found[key] = (vals["partner_id"], vals["nickname"])
+
+    def _update_nicknames(self, renamed):
+        channel_rows = [(k[1], k[2], k[3], nick) for k, nick in renamed if k[0] == "channel"]
+        if channel_rows:
+            self.env.cr.execute("""
+                UPDATE live_fan_identity i SET nickname = u.nickname
+                  FROM unnest(%s::int[], %s::varchar[], %s::varchar[], %s::varchar[])
+                       AS u(channel_id, identity_type, value, nickname)
+                 WHERE i.channel_id = u.channel_id AND i.identity_type = u.identity_type AND i.value = u.value
+            """, [list(col) for col in zip(*channel_rows)])
+        self.env["live.fan.identity"].invalidate_model(["nickname"])
+
+    # -- sessions ---------------------------------------------------------
+    def _resolve_sessions(self, works):
+        if not works:
+            return
+        by_key = defaultdict(list)
+        for work in works:
+            channel = work.channel.session_channel_id or work.channel
+            by_key[(channel.id, work.event.room_id)].append(work)
+        found = self._lookup_sessions(list(by_key))
+        missing = sorted(set(by_key) - set(found))
+        if missing:
+            self.env.cr.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(k, 1)) FROM unnest(%s::text[]) AS k ORDER BY k",
+                [[repr(k) for k in missing]])
+            found.update(self._lookup_sessions(missing))
+            missing = [key for key in missing if key not in found]
+        if missing:
+            # The platform started a stream nobody scheduled: create its session.
+            channels = self.env["live.channel"].browse({channel_id for channel_id, _room in missing})
+            names = {channel.id: channel.name for channel in channels}
+            vals_list = []
+            for channel_id, room_id in missing:
+                first = min(by_key[(channel_id, room_id)], key=lambda w: w.occurred).occurred
+                vals_list.append({
+                    "name": _("%(channel)s live %(room)s", channel=names[channel_id], room=room_id),
+                    "channel_id": channel_id, "room_id": room_id, "state": "live",
+                    "date_scheduled_start": first, "date_start": first,
+                })
+            sessions = self.env["live.session"].with_context(**QUIET).create(vals_list)
+            found.update(zip(missing, sessions.ids))
+        for key, key_works in by_key.items():
+            for work in key_works:
+                work.session_id = found[key]
+
+    def _lookup_sessions(self, keys):
+        self.env.cr.execute("""
+            SELECT s.channel_id, s.room_id, s.id
+              FROM live_session s
+              JOIN unnest(%s::int[], %s::varchar[]) AS k(channel_id, room_id)
+                ON s.channel_id = k.channel_id AND s.room_id = k.room_id
+        """, [[k[0] for k in keys], [k[1] for k in keys]])
+        return {(channel_id, room_id): session_id for channel_id, room_id, session_id in self.env.cr.fetchall()}
+
+    def _apply_session_events(self, works):
+        # Few per stream: plain ORM writes. Events may arrive out of order, so times
+        # only widen (earliest start, latest end) and states only move forward.
+        for work in sorted(works, key=lambda w: w.occurred):
+            session = self.env["live.session"].browse(work.session_id)
+            when, data = work.occurred, work.event.data
+            if work.event.type == "session.started":
+                vals = {"date_start": min(filter(None, [session.date_start, when]))}
+                if session.state == "scheduled":
+                    vals["state"] = "live"
+            elif work.event.type == "session.ended":
+                vals = {"date_end": max(filter(None, [session.date_end, when])),
+                        "date_start": session.date_start or when}
+                if session.state in ("scheduled", "live"):
+                    vals["state"] = "ended"
+            else:
+                if session.stat_updated_at and session.stat_updated_at > when:
+                    continue
+                vals = {"stat_updated_at": when}
+                for field, key in (("stat_view_count", "pv"), ("stat_viewer_count", "uv"),
+                                   ("stat_peak_viewers", "pcu"), ("stat_like_count", "likes")):
+                    if key in data:
+                        vals[field] = _int(data[key], key)
+            session.with_context(**QUIET).write(vals)
+
+    # -- audience, comments, totals ----------------------------------------
+    @staticmethod
+    def _counters(work):
+        event, data = work.event, work.event.data
+        counts = dict.fromkeys(COUNTERS, 0)
+        if event.type == "fan.entered":
+            counts["enter_count"] = 1
+        elif event.type == "fan.left":
+            counts["watch_seconds"] = _int(data.get("watch_seconds"), "watch_seconds")
+        elif event.type == "comment":
+            counts["comment_count"] = 1
+        elif event.type == "like":
+            counts["like_count"] = _int(data.get("count", 1), "count")
+        elif event.type == "gift":
+            counts["gift_count"] = _int(data.get("count", 1), "count")
+            counts["gift_value"] = _int(data.get("value"), "value") / 100.0  # fen
+        elif event.type == "follow":
+            counts["follow_count"] = 1
+        elif event.type == "share":
+            counts["share_count"] = 1
+        return counts
+
+    def _aggregate(self, works, key):
+        totals = {}
+        for work in works:
+            counts = self._counters(work)
+            k = key(work)
+            if k not in totals:
+                totals[k] = dict(counts, first=work.occurred, last=work.occurred, company=work.channel.company_id.id)
+            else:
+                row = totals[k]
+                for name in COUNTERS:
+                    row[name] += counts[name]
+                row["first"] = min(row["first"], work.occurred)
+                row["last"] = max(row["last"], work.occurred)
+        return totals
+
+    def _upsert_audience(self, works):
+        """Returns {partner_id: number of sessions this batch added to the fan}."""
+        if not works:
+            return {}
+        totals = self._aggregate(works, key=lambda w: (w.session_id, w.partner_id))
+        keys = sorted(totals)  # one lock order for every processor
+        rows = [totals[k] for k in keys]
+        self.env.cr.execute("""
+            INSERT INTO live_session_fan AS a (session_id, partner_id, company_id, first_seen_at, last_seen_at,
+                   enter_count, watch_seconds, comment_count, like_count, gift_count, gift_value, follow_count,
+                   share_count, create_uid, create_date, write_uid, write_date)
+            SELECT u.session_id, u.partner_id, u.company_id, u.first_seen_at, u.last_seen_at, u.enter_count,
+                   u.watch_seconds, u.comment_count, u.like_count, u.gift_count, u.gift_value, u.follow_count,
+                   u.share_count, %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
+              FROM unnest(%(session)s::int[], %(partner)s::int[], %(company)s::int[], %(first)s::timestamp[],
+                          %(last)s::timestamp[], %(enter)s::int[], %(watch)s::int[], %(comment)s::int[],
+                          %(like)s::int[], %(gift)s::int[], %(gift_value)s::numeric[], %(follow)s::int[],
+                          %(share)s::int[])
+                   AS u(session_id, partner_id, company_id, first_seen_at, last_seen_at, enter_count,
+                        watch_seconds, comment_count, like_count, gift_count, gift_value, follow_count, share_count)
+            ON CONFLICT (session_id, partner_id) DO UPDATE SET
+                   first_seen_at = LEAST(a.first_seen_at, EXCLUDED.first_seen_at),
+                   last_seen_at = GREATEST(a.last_seen_at, EXCLUDED.last_seen_at),
+                   enter_count = a.enter_count + EXCLUDED.enter_count,
+                   watch_seconds = a.watch_seconds + EXCLUDED.watch_seconds,
+                   comment_count = a.comment_count + EXCLUDED.comment_count,
+                   like_count = a.like_count + EXCLUDED.like_count,
+                   gift_count = a.gift_count + EXCLUDED.gift_count,
+                   gift_value = a.gift_value + EXCLUDED.gift_value,
+                   follow_count = a.follow_count + EXCLUDED.follow_count,
+                   share_count = a.share_count + EXCLUDED.share_count,
+                   write_date = EXCLUDED.write_date
+            RETURNING partner_id, (xmax = 0) AS inserted
+        """, {
+            "uid": self.env.uid,
+            "session": [k[0] for k in keys], "partner": [k[1] for k in keys],
+            "company": [r["company"] for r in rows], "first": [r["first"] for r in rows],
+            "last": [r["last"] for r in rows], "enter": [r["enter_count"] for r in rows],
+            "watch": [r["watch_seconds"] for r in rows], "comment": [r["comment_count"] for r in rows],
+            "like": [r["like_count"] for r in rows], "gift": [r["gift_count"] for r in rows],
+            "gift_value": [r["gift_value"] for r in rows], "follow": [r["follow_count"] for r in rows],
+            "share": [r["share_count"] for r in rows],
+        })
+        new_sessions = defaultdict(int)
+        for partner_id, inserted in self.env.cr.fetchall():
+            if inserted:
+                new_sessions[partner_id] += 1
+        return new_sessions
+
+    def _insert_comments(self, works):
+        if not works:
+            return
+        self.env.cr.execute("""
+            INSERT INTO live_comment (session_id, partner_id, channel_id, company_id, content, occurred_at,
+                                      event_id, create_uid, create_date, write_uid, write_date)
+            SELECT u.session_id, u.partner_id, u.channel_id, u.company_id, u.content, u.occurred_at, u.event_id,
+                   %s, now() AT TIME ZONE 'UTC', %s, now() AT TIME ZONE 'UTC'
+              FROM unnest(%s::int[], %s::int[], %s::int[], %s::int[], %s::text[], %s::timestamp[], %s::int[])
+                   AS u(session_id, partner_id, channel_id, company_id, content, occurred_at, event_id)
+        """, [self.env.uid, self.env.uid,
+              [w.session_id for w in works], [w.partner_id for w in works], [w.channel.id for w in works],
+              [w.channel.company_id.id for w in works], [str(w.event.data.get("content") or "") for w in works],
+              [w.occurred for w in works], [w.event_id for w in works]])
+
+    def _update_partner_totals(self, works, new_sessions_by_partner):
+        if not works:
+            return
+        totals = self._aggregate(works, key=lambda w: w.partner_id)
+        ids = sorted(totals)
+        rows = [totals[i] for i in ids]
+        # Lock the batch's partners once, in id order (no deadlock between
+        # processors), then update each once.
+        self.env.cr.execute(
+            "SELECT id FROM res_partner WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE", [ids])
+        self.env.cr.execute("""
+            UPDATE res_partner p SET
+                   fan_session_count = coalesce(p.fan_session_count, 0) + u.sessions,
+                   fan_watch_seconds = coalesce(p.fan_watch_seconds, 0) + u.watch,
+                   fan_comment_count = coalesce(p.fan_comment_count, 0) + u.comments,
+                   fan_like_count = coalesce(p.fan_like_count, 0) + u.likes,
+                   fan_gift_count = coalesce(p.fan_gift_count, 0) + u.gifts,
+                   fan_gift_value = coalesce(p.fan_gift_value, 0) + u.gift_value,
+                   fan_follow_count = coalesce(p.fan_follow_count, 0) + u.follows,
+                   fan_share_count = coalesce(p.fan_share_count, 0) + u.shares,
+                   fan_last_interaction_at = GREATEST(p.fan_last_interaction_at, u.last)
+              FROM unnest(%s::int[], %s::int[], %s::int[], %s::int[], %s::int[], %s::int[], %s::numeric[],
+                          %s::int[], %s::int[], %s::timestamp[])
+                   AS u(id, sessions, watch, comments, likes, gifts, gift_value, follows, shares, last)
+             WHERE p.id = u.id
+        """, [ids, [new_sessions_by_partner.get(i, 0) for i in ids],
+              [r["watch_seconds"] for r in rows], [r["comment_count"] for r in rows],
+              [r["like_count"] for r in rows], [r["gift_count"] for r in rows], [r["gift_value"] for r in rows],
+              [r["follow_count"] for r in rows], [r["share_count"] for r in rows], [r["last"] for r in rows]])

@@ -1,0 +1,161 @@
+"""The common interface of the platform adapters.
+
+An adapter turns one authenticated HTTP push into inbox events (`parse`), answers
+the platform the way it expects (`ack`, `reject`), turns a stored event into a
+normalized one for the processor (`normalize`) and, for tests and the simulator,
+signs a push the way the platform does (`sign`).
+"""
+import hmac
+import json
+from dataclasses import dataclass, field
+from typing import Optional
+
+ADAPTERS = {}
+
+# Normalized event types (README, "Webhook event schema").
+INTERACTION_TYPES = frozenset({
+    "session.started", "session.ended", "session.stats",
+    "fan.entered", "fan.left", "comment", "like", "gift", "follow", "share",
+})
+ORDER_TYPES = frozenset({
+    "order.created", "order.paid", "order.shipped", "order.completed", "order.cancelled",
+    "order.updated", "refund.requested", "refund.succeeded", "refund.updated",
+})
+
+# Inbox states an event is stored in, decided from its type at reception.
+STATE_PENDING = "pending"     # interaction: the processor applies it
+STATE_WAITING = "waiting"     # order: kept until order import is available
+STATE_IGNORED = "ignored"     # unknown type: kept with the reason
+
+
+def register(cls):
+    ADAPTERS[cls.platform] = cls()
+    return cls
+
+
+def get_adapter(platform):
+    return ADAPTERS[platform]
+
+
+def state_for(event_type):
+    if event_type in INTERACTION_TYPES:
+        return STATE_PENDING, None
+    if event_type in ORDER_TYPES:
+        return STATE_WAITING, None
+    return STATE_IGNORED, f"Unknown event type {event_type!r}"
+
+
+def constant_time_equal(a, b):
+    return hmac.compare_digest((a or "").encode(), (b or "").encode())
+
+
+def exact_json(text):
+    """Parse JSON keeping integers beyond 2^53 as strings (order ids)."""
+    return json.loads(text, parse_int=lambda s: int(s) if len(s) < 16 else s)
+
+
+class Rejected(Exception):
+    """The push is refused: `status` and a message for the platform and the log."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Credentials:
+    id: int
+    code: str
+    platform: str
+    company_id: int
+    app_key: Optional[str] = None
+    app_secret: Optional[str] = None
+    token: Optional[str] = None
+    encoding_aes_key: Optional[str] = None
+    message_secret: Optional[str] = None
+
+
+@dataclass
+class InboundRequest:
+    method: str
+    headers: dict            # lower-cased names
+    query: dict
+    body: bytes
+
+
+@dataclass
+class InboxEvent:
+    message_id: str
+    event_type: str
+    room_id: Optional[str]
+    occurred_at: Optional[float]   # unix seconds
+    payload: dict
+    state: str = STATE_PENDING
+    note: Optional[str] = None
+
+    @classmethod
+    def make(cls, message_id, event_type, payload, room_id=None, occurred_at=None):
+        state, note = state_for(event_type)
+        return cls(str(message_id), event_type, room_id and str(room_id), occurred_at, payload, state, note)
+
+
+@dataclass
+class Fan:
+    """A person as the platform names them; `scope` is 'channel' or 'platform'."""
+    platform: str
+    id_type: str
+    id: str
+    nickname: Optional[str] = None
+    avatar: Optional[str] = None
+
+
+@dataclass
+class NormalizedEvent:
+    type: str
+    occurred_at: Optional[float]
+    room_id: Optional[str]
+    fan: Optional[Fan]
+    data: dict = field(default_factory=dict)
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+
+
+class Adapter:
+    platform = None
+    #: answer when nothing was accepted because the push was a heartbeat/verification
+    def challenge(self, creds, request):
+        """A GET verification (WeChat echostr); None when the platform has none."""
+        return None
+
+    def parse(self, creds, request):
+        """Verify the push and return its inbox events. Raises Rejected."""
+        raise NotImplementedError
+
+    def ack(self, accepted, duplicates):
+        return Reply(200, b'{"code":0,"msg":"success"}')
+
+    def reject(self, rejected):
+        return Reply(rejected.status, json.dumps({"code": 1, "msg": rejected.message}).encode())
+
+    def normalize(self, event_type, payload, room_id, occurred_at):
+        """The processor's view of a stored event."""
+        return NormalizedEvent(event_type, occurred_at, room_id, None, payload)
+
+    def sign(self, creds, body, **kwargs):
+        """(headers, query, body) the platform would send for the JSON `body`: signed,
+        encrypted where the platform encrypts. Used by the tests and the simulator."""
+        raise NotImplementedError
+
+    # helpers shared by adapters
+    @staticmethod
+    def load_json(body):
+        try:
+            return exact_json(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise Rejected(400, f"Malformed JSON body: {exc}") from None

@@ -1,0 +1,68 @@
+"""Our own documented push format (README, "Generic webhook format").
+
+X-Live-Timestamp: unix seconds; X-Live-Signature: sha256=<hex HMAC-SHA256(app_secret,
+"<timestamp>.<raw body>")>, refused outside a 5-minute window so a captured push
+cannot be replayed later.
+"""
+import hashlib
+import hmac
+import json
+import time
+
+from .base import Adapter, Fan, InboxEvent, NormalizedEvent, Rejected, Reply, constant_time_equal, register
+
+REPLAY_WINDOW = 300
+
+
+@register
+class GenericAdapter(Adapter):
+    platform = "generic"
+
+    def parse(self, creds, request, now=None):
+        timestamp = request.headers.get("x-live-timestamp", "")
+        signature = request.headers.get("x-live-signature", "")
+        if not creds.app_secret:
+            raise Rejected(401, "The channel has no app secret configured")
+        expected = "sha256=" + hmac.new(
+            creds.app_secret.encode(), timestamp.encode() + b"." + request.body, hashlib.sha256).hexdigest()
+        if not constant_time_equal(signature, expected):
+            raise Rejected(401, "Bad signature")
+        if not timestamp.isdigit() or abs((now or time.time()) - int(timestamp)) > REPLAY_WINDOW:
+            raise Rejected(401, "Timestamp outside the 5-minute window")
+        body = self.load_json(request.body)
+        events = body.get("events") if isinstance(body, dict) else None
+        if not isinstance(events, list):
+            raise Rejected(400, "The body must be an object with an 'events' array")
+        result = []
+        for index, event in enumerate(events):
+            if not isinstance(event, dict) or not event.get("id") or not isinstance(event.get("type"), str):
+                raise Rejected(400, f"Event #{index} needs an 'id' and a 'type'")
+            occurred = event.get("occurred_at")
+            if occurred is not None and not isinstance(occurred, (int, float)):
+                raise Rejected(400, f"Event #{index}: 'occurred_at' must be unix seconds")
+            result.append(InboxEvent.make(event["id"], event["type"], event, event.get("room_id"), occurred))
+        return result
+
+    def ack(self, accepted, duplicates):
+        return Reply(200, json.dumps({"accepted": accepted, "duplicates": duplicates}).encode())
+
+    def reject(self, rejected):
+        return Reply(rejected.status, json.dumps({"error": rejected.message}).encode())
+
+    def normalize(self, event_type, payload, room_id, occurred_at):
+        fan = payload.get("fan")
+        if fan is not None:
+            if not isinstance(fan, dict) or not fan.get("id"):
+                raise ValueError("'fan' needs an 'id'")
+            fan = Fan(platform=fan.get("platform") or "generic", id_type=fan.get("id_type") or "user_id",
+                      id=str(fan["id"]), nickname=fan.get("nickname"), avatar=fan.get("avatar"))
+        data = payload.get("data") or {}
+        if not isinstance(data, dict):
+            raise ValueError("'data' must be an object")
+        return NormalizedEvent(event_type, occurred_at, room_id, fan, data)
+
+    def sign(self, creds, body, timestamp=None, **kwargs):
+        timestamp = str(int(timestamp if timestamp is not None else time.time()))
+        digest = hmac.new(creds.app_secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+        return {"X-Live-Timestamp": timestamp, "X-Live-Signature": "sha256=" + digest,
+                "Content-Type": "application/json"}, {}, body

@@ -1,0 +1,110 @@
+import json
+import time
+
+from odoo.tests import tagged
+
+from .common import WebhookCase, generic_event
+
+
+@tagged("post_install", "-at_install")
+class TestGenericWebhook(WebhookCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.channel = cls._channel("generic", "middleware")
+
+    def test_signed_push_is_stored_and_acknowledged(self):
+        events = [generic_event("e1", "comment", "fan-1", content="这个多少钱"), generic_event("e2", "like", "fan-1", count=5)]
+        response = self._push(self.channel, {"events": events})
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.json(), {"accepted": 2, "duplicates": 0})
+        stored = self._events(self.channel)
+        self.assertEqual(stored.mapped("message_id"), ["e1", "e2"])
+        self.assertEqual(stored.mapped("state"), ["pending", "pending"])
+        self.assertEqual(stored[0].payload["data"]["content"], "这个多少钱")
+        self.assertEqual(stored[0].room_id, "room-1")
+
+    def test_same_push_five_times_is_applied_once(self):
+        payload = {"events": [generic_event("dup-1", "like", "fan-dup", count=3),
+                              generic_event("dup-2", "comment", "fan-dup", content="hello")]}
+        answers = [self._push(self.channel, payload).json() for _ in range(5)]
+        self.assertEqual(answers[0], {"accepted": 2, "duplicates": 0})
+        self.assertEqual(answers[1:], [{"accepted": 0, "duplicates": 2}] * 4)
+        self.assertEqual(len(self._events(self.channel)), 2)
+        self._process()
+        self._push(self.channel, payload)  # redelivered after processing
+        self.assertEqual(self._process(), 0)
+        fan = self.env["live.fan.identity"].search([("value", "=", "fan-dup")]).partner_id
+        self.assertEqual((fan.fan_like_count, fan.fan_comment_count), (3, 1))
+        self.assertEqual(self.env["live.comment"].search_count([("partner_id", "=", fan.id)]), 1)
+
+    def test_duplicate_ids_inside_one_push_count_once(self):
+        event = generic_event("same", "share", "fan-s")
+        response = self._push(self.channel, {"events": [event, event]})
+        self.assertEqual(response.json(), {"accepted": 1, "duplicates": 1})
+
+    def test_bad_signature_is_refused_counted_and_not_stored(self):
+        body = json.dumps({"events": [generic_event("bad-1", "comment", "x", content="hi")]}).encode()
+        response = self._push(self.channel, None, raw=body, headers={"X-Live-Signature": "sha256=" + "0" * 64})
+        self.assertEqual(response.status_code, 401)
+        self.assertIn("signature", response.json()["error"])
+        self.assertFalse(self._events(self.channel))
+        self.channel.invalidate_recordset()
+        self.assertEqual(self.channel.webhook_rejected_count, 1)
+        self.assertTrue(self.channel.webhook_last_rejected_at)
+
+    def test_replayed_push_outside_the_window_is_refused(self):
+        payload = {"events": [generic_event("old-1", "comment", "x", content="hi")]}
+        response = self._push(self.channel, payload, timestamp=time.time() - 301)
+        self.assertEqual(response.status_code, 401)
+        self.assertIn("window", response.json()["error"])
+        response = self._push(self.channel, payload, timestamp=time.time() + 400)
+        self.assertEqual(response.status_code, 401)
+        self.assertFalse(self._events(self.channel))
+        self.assertEqual(self._push(self.channel, payload, timestamp=time.time() - 200).status_code, 200)
+
+    def test_malformed_json_is_a_400(self):
+        response = self._push(self.channel, None, raw=b'{"events": [')
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("Malformed JSON", response.json()["error"])
+        response = self._push(self.channel, {"events": [{"type": "comment"}]})
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("'id'", response.json()["error"])
+        response = self._push(self.channel, {"events": "nope"})
+        self.assertEqual(response.status_code, 400)
+        self.assertFalse(self._events(self.channel))
+
+    def test_oversized_body_is_a_413(self):
+        big = {"events": [generic_event("big", "comment", "x", content="x" * 70000)]}
+        response = self._push(self.channel, big)
+        self.assertEqual(response.status_code, 413)
+        self.assertFalse(self._events(self.channel))
+
+    def test_unknown_channel_is_a_404(self):
+        response = self.url_open("/live_commerce/webhook/no-such-shop", data=b"{}")
+        self.assertEqual(response.status_code, 404)
+        self.channel.active = False
+        response = self._push(self.channel, {"events": []})
+        self.assertEqual(response.status_code, 404)
+
+    def test_unknown_type_is_kept_as_ignored_with_the_reason(self):
+        response = self._push(self.channel, {"events": [generic_event("u1", "poll.voted", "x")]})
+        self.assertEqual(response.json(), {"accepted": 1, "duplicates": 0})
+        event = self._events(self.channel)
+        self.assertEqual(event.state, "ignored")
+        self.assertIn("poll.voted", event.error)
+
+    def test_order_events_wait_for_order_import(self):
+        order = generic_event("o1", "order.paid", "buyer-1", order_ref="3729145627718289152123",
+                              lines=[{"sku": "LC-SCARF-01", "name": "Scarf", "quantity": 1, "unit_price": 19900}])
+        self._push(self.channel, {"events": [order]})
+        event = self._events(self.channel)
+        self.assertEqual(event.state, "waiting")
+        self.assertEqual(event.payload["data"]["order_ref"], "3729145627718289152123")
+        self.assertEqual(self._process(), 0, "order events are not processed as interactions")
+        self.assertEqual(event.state, "waiting")
+
+    def test_get_is_not_a_verification_for_generic(self):
+        response = self.url_open(f"/live_commerce/webhook/{self.channel.code}")
+        self.assertEqual(response.status_code, 405)
