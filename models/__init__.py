@@ -6,5 +6,6 @@ from . import res_partner
 from . import sale_order
 from . import live_session_fan
 from . import live_comment
+from . import live_fan_stats
 from . import live_event
 from . import live_event_processor

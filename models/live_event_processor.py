@@ -53,9 +53,9 @@ class LiveEventProcessor(models.AbstractModel):
 
     A batch is applied set-based inside one savepoint: identities and sessions are
     looked up with one query each, missing ones created in one batch, per-session-
-    per-fan activity upserted in one statement and the partners' running totals
-    updated once per partner per batch (never per event: hot partners are not
-    locked event by event). If the batch fails, each event is applied again in its
+    per-fan activity upserted in one statement and the fans' running totals
+    upserted once per fan per batch in live.fan.stats (never per event, and not on
+    the partner rows users edit: hot fans are not locked event by event). If the batch fails, each event is applied again in its
     own savepoint so that only the faulty ones are retried or set aside.
     """
     _name = "live.event.processor"
@@ -117,7 +117,7 @@ class LiveEventProcessor(models.AbstractModel):
         fan_works = [w for w in works if w.event.type in FAN_EVENTS]
         new_sessions_by_partner = self._upsert_audience([w for w in fan_works if w.session_id])
         self._insert_comments([w for w in fan_works if w.event.type == "comment"])
-        self._update_partner_totals(fan_works, new_sessions_by_partner)
+        self._update_fan_stats(fan_works, new_sessions_by_partner)
         self.env.cr.execute("""
             UPDATE live_event e
                SET state = 'done', processed_at = now() AT TIME ZONE 'UTC', error = NULL, next_attempt_at = NULL,
@@ -127,9 +127,7 @@ class LiveEventProcessor(models.AbstractModel):
         """, [[w.event_id for w in works], [w.session_id for w in works], [w.partner_id for w in works]])
         self.env["live.event"].invalidate_model()
         self.env["live.session.fan"].invalidate_model()
-        self.env["res.partner"].invalidate_model([
-            "fan_session_count", "fan_watch_seconds", "fan_comment_count", "fan_like_count", "fan_gift_count",
-            "fan_gift_value", "fan_follow_count", "fan_share_count", "fan_last_interaction_at"])
+        self.env["live.fan.stats"].invalidate_model()
 
     # -- fans ------------------------------------------------------------
     @staticmethod
@@ -208,10 +206,32 @@ class LiveEventProcessor(models.AbstractModel):
                 "company_id": channel.company_id.id, "identity_type": fan.id_type, "value": fan.id,
                 "nickname": fan.nickname, "avatar_url": fan.avatar, "first_seen": first.occurred,
             })
-        partners = self.env["res.partner"].with_context(**QUIET).create(partner_vals)
+        Partner = self.env["res.partner"].with_context(**QUIET)
+        self.env.cr.cache["live_commerce_partner_defaults"] = Partner.default_get(list(Partner._fields))
+        try:
+            partners = Partner.with_context(live_commerce_cached_defaults=True).create(partner_vals)
+        finally:
+            del self.env.cr.cache["live_commerce_partner_defaults"]
         for vals, partner in zip(identity_vals, partners):
             vals["partner_id"] = partner.id
-        self.env["live.fan.identity"].with_context(**QUIET).create(identity_vals)
+        # Plain INSERT: the values satisfy the model's constraints by construction
+        # (scope from the identity type, platform from the channel), the unique
+        # indexes still guard the data, and the ORM would cost more than the partner.
+        self.env.cr.execute("""
+            INSERT INTO live_fan_identity (partner_id, channel_id, platform, company_id, identity_type, value,
+                                           nickname, avatar_url, first_seen, create_uid, create_date, write_uid,
+                                           write_date)
+            SELECT u.partner_id, u.channel_id, u.platform, u.company_id, u.identity_type, u.value, u.nickname,
+                   u.avatar_url, u.first_seen, %s, now() AT TIME ZONE 'UTC', %s, now() AT TIME ZONE 'UTC'
+              FROM unnest(%s::int[], %s::int[], %s::varchar[], %s::int[], %s::varchar[], %s::varchar[],
+                          %s::varchar[], %s::varchar[], %s::timestamp[])
+                   AS u(partner_id, channel_id, platform, company_id, identity_type, value, nickname, avatar_url,
+                        first_seen)
+        """, [self.env.uid, self.env.uid] + [[vals[name] or None for vals in identity_vals] for name in (
+            "partner_id", "channel_id", "platform", "company_id", "identity_type", "value", "nickname",
+            "avatar_url", "first_seen")])
+        self.env["live.fan.identity"].invalidate_model()
+        partners.invalidate_recordset(["live_identity_ids"])
         for key, vals in zip(keys, identity_vals):
             found[key] = (vals["partner_id"], vals["nickname"])
 
@@ -395,32 +415,35 @@ class LiveEventProcessor(models.AbstractModel):
               [w.channel.company_id.id for w in works], [str(w.event.data.get("content") or "") for w in works],
               [w.occurred for w in works], [w.event_id for w in works]])
 
-    def _update_partner_totals(self, works, new_sessions_by_partner):
+    def _update_fan_stats(self, works, new_sessions_by_partner):
         if not works:
             return
         totals = self._aggregate(works, key=lambda w: w.partner_id)
-        ids = sorted(totals)
+        ids = sorted(totals)  # one lock order for every processor
         rows = [totals[i] for i in ids]
-        # Lock the batch's partners once, in id order (no deadlock between
-        # processors), then update each once.
-        self.env.cr.execute(
-            "SELECT id FROM res_partner WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE", [ids])
         self.env.cr.execute("""
-            UPDATE res_partner p SET
-                   fan_session_count = coalesce(p.fan_session_count, 0) + u.sessions,
-                   fan_watch_seconds = coalesce(p.fan_watch_seconds, 0) + u.watch,
-                   fan_comment_count = coalesce(p.fan_comment_count, 0) + u.comments,
-                   fan_like_count = coalesce(p.fan_like_count, 0) + u.likes,
-                   fan_gift_count = coalesce(p.fan_gift_count, 0) + u.gifts,
-                   fan_gift_value = coalesce(p.fan_gift_value, 0) + u.gift_value,
-                   fan_follow_count = coalesce(p.fan_follow_count, 0) + u.follows,
-                   fan_share_count = coalesce(p.fan_share_count, 0) + u.shares,
-                   fan_last_interaction_at = GREATEST(p.fan_last_interaction_at, u.last)
-              FROM unnest(%s::int[], %s::int[], %s::int[], %s::int[], %s::int[], %s::int[], %s::numeric[],
-                          %s::int[], %s::int[], %s::timestamp[])
-                   AS u(id, sessions, watch, comments, likes, gifts, gift_value, follows, shares, last)
-             WHERE p.id = u.id
-        """, [ids, [new_sessions_by_partner.get(i, 0) for i in ids],
+            INSERT INTO live_fan_stats AS s (partner_id, company_id, session_count, watch_seconds, comment_count,
+                   like_count, gift_count, gift_value, follow_count, share_count, last_interaction_at,
+                   create_uid, create_date, write_uid, write_date)
+            SELECT u.partner_id, u.company_id, u.sessions, u.watch, u.comments, u.likes, u.gifts, u.gift_value,
+                   u.follows, u.shares, u.last, %s, now() AT TIME ZONE 'UTC', %s, now() AT TIME ZONE 'UTC'
+              FROM unnest(%s::int[], %s::int[], %s::int[], %s::int[], %s::int[], %s::int[], %s::int[],
+                          %s::numeric[], %s::int[], %s::int[], %s::timestamp[])
+                   AS u(partner_id, company_id, sessions, watch, comments, likes, gifts, gift_value, follows,
+                        shares, last)
+            ON CONFLICT (partner_id) DO UPDATE SET
+                   session_count = s.session_count + EXCLUDED.session_count,
+                   watch_seconds = s.watch_seconds + EXCLUDED.watch_seconds,
+                   comment_count = s.comment_count + EXCLUDED.comment_count,
+                   like_count = s.like_count + EXCLUDED.like_count,
+                   gift_count = s.gift_count + EXCLUDED.gift_count,
+                   gift_value = s.gift_value + EXCLUDED.gift_value,
+                   follow_count = s.follow_count + EXCLUDED.follow_count,
+                   share_count = s.share_count + EXCLUDED.share_count,
+                   last_interaction_at = GREATEST(s.last_interaction_at, EXCLUDED.last_interaction_at),
+                   write_date = EXCLUDED.write_date
+        """, [self.env.uid, self.env.uid, ids, [r["company"] for r in rows],
+              [new_sessions_by_partner.get(i, 0) for i in ids],
               [r["watch_seconds"] for r in rows], [r["comment_count"] for r in rows],
               [r["like_count"] for r in rows], [r["gift_count"] for r in rows], [r["gift_value"] for r in rows],
               [r["follow_count"] for r in rows], [r["share_count"] for r in rows], [r["last"] for r in rows]])

@@ -12,9 +12,10 @@ class LiveSessionFan(models.Model):
     _order = "last_seen_at desc, id desc"
     _rec_name = "partner_id"
 
-    session_id = fields.Many2one("live.session", required=True, ondelete="cascade", index=True, readonly=True)
+    # unique(session_id, partner_id) serves lookups by session.
+    session_id = fields.Many2one("live.session", required=True, ondelete="cascade", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Fan", required=True, ondelete="cascade", index=True, readonly=True)
-    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
+    company_id = fields.Many2one("res.company", required=True, readonly=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
     first_seen_at = fields.Datetime(string="First Seen", readonly=True)
     last_seen_at = fields.Datetime(string="Last Seen", readonly=True)

@@ -40,18 +40,18 @@ class ResPartner(models.Model):
         string="Marketing Consent", tracking=True,
         help="The fan agreed to receive marketing messages (coupons, reactivation).")
     fan_consent_date = fields.Datetime(string="Consent Date", readonly=True)
-    # Running totals, maintained set-based by the webhook event processor.
-    fan_session_count = fields.Integer(string="Sessions Attended", readonly=True, default=0)
-    fan_watch_seconds = fields.Integer(string="Watch Time (s)", readonly=True, default=0)
-    fan_comment_count = fields.Integer(string="Comments", readonly=True, default=0)
-    fan_like_count = fields.Integer(string="Likes", readonly=True, default=0)
-    fan_gift_count = fields.Integer(string="Gifts", readonly=True, default=0)
-    fan_gift_value = fields.Monetary(string="Gift Value", readonly=True, default=0.0,
-                                     currency_field="fan_currency_id")
+    # Running totals, kept in live.fan.stats by the webhook event processor.
+    live_fan_stats_ids = fields.One2many("live.fan.stats", "partner_id", readonly=True)
+    fan_session_count = fields.Integer(related="live_fan_stats_ids.session_count")
+    fan_watch_seconds = fields.Integer(related="live_fan_stats_ids.watch_seconds")
+    fan_comment_count = fields.Integer(related="live_fan_stats_ids.comment_count")
+    fan_like_count = fields.Integer(related="live_fan_stats_ids.like_count")
+    fan_gift_count = fields.Integer(related="live_fan_stats_ids.gift_count")
+    fan_gift_value = fields.Monetary(related="live_fan_stats_ids.gift_value", currency_field="fan_currency_id")
     fan_currency_id = fields.Many2one("res.currency", compute="_compute_fan_currency_id")
-    fan_follow_count = fields.Integer(string="Follows", readonly=True, default=0)
-    fan_share_count = fields.Integer(string="Shares", readonly=True, default=0)
-    fan_last_interaction_at = fields.Datetime(string="Last Interaction", readonly=True, index=True)
+    fan_follow_count = fields.Integer(related="live_fan_stats_ids.follow_count")
+    fan_share_count = fields.Integer(related="live_fan_stats_ids.share_count")
+    fan_last_interaction_at = fields.Datetime(related="live_fan_stats_ids.last_interaction_at")
     live_audience_ids = fields.One2many("live.session.fan", "partner_id", string="Sessions", readonly=True)
     live_comment_ids = fields.One2many("live.comment", "partner_id", string="Live Comments", readonly=True)
     live_order_count = fields.Integer(string="Live Orders", compute="_compute_live_order_count")
@@ -78,6 +78,17 @@ class ResPartner(models.Model):
             [("partner_id", "in", self.ids), ("live_channel_id", "!=", False)], ["partner_id"], ["__count"]))
         for partner in self:
             partner.live_order_count = counts.get(partner, 0)
+
+    @api.model
+    def default_get(self, fields_list):
+        # The event processor creates new fans by the hundred, all with the same
+        # defaults: it computes them once per batch (see live.event.processor) and
+        # marks the context; Odoo would otherwise compute them again per partner.
+        if self.env.context.get("live_commerce_cached_defaults"):
+            cached = self.env.cr.cache.get("live_commerce_partner_defaults")
+            if cached is not None:
+                return {name: cached[name] for name in fields_list if name in cached}
+        return super().default_get(fields_list)
 
     @api.model_create_multi
     def create(self, vals_list):

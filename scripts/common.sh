@@ -160,8 +160,9 @@ db_host = $DB_HOST
 db_port = $DB_PORT
 db_user = $DB_USER
 db_password = ${DB_PASSWORD:-False}
+; db_name without dbfilter: Odoo serves this one database without listing the
+; server's databases on every request.
 db_name = $2
-dbfilter = ^$2\$
 list_db = False
 http_port = $HTTP_PORT
 admin_passwd = ${LCC_ADMIN_PASSWD:-admin}

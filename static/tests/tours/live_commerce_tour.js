@@ -51,7 +51,7 @@ registry.category("web_tour.tours").add("live_commerce_crm_tour", {
         },
         {
             content: "The fan's platform identity is listed",
-            trigger: ".o_field_widget[name=live_identity_ids] .o_data_row:contains('tour_open_id_X')",
+            trigger: ".o_field_widget[name=live_identity_ids] .o_data_row:contains('tour_open_id_1')",
         },
     ],
 });

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Benchmarks of the webhook pipeline. Every figure is printed beside a baseline
+# measured in the same run on the same machine:
+#   bench/run.sh ingest    HTTP ingestion (wrk) vs an empty Odoo route and raw PostgreSQL
+#   bench/run.sh process   set-based processing vs the naive ORM path
+#   bench/run.sh           both
+# Uses a fresh database `lcc_bench` (no demo data) and an Odoo server in prefork
+# mode (2 workers, no cron: ingestion is measured alone) on port 8269.
+source "$(dirname "$0")/../scripts/common.sh"
+prepare_all
+what=${1:-all}
+command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } \
+  || die "wrk is needed (Debian: apt-get install wrk)"
+
+DB=${LCC_BENCH_DB:-lcc_bench}
+PORT=${LCC_BENCH_PORT:-8269}
+CONF=$DATA/odoo-bench.conf
+# bench/addons holds the ingestion baseline: an empty route shaped like the webhook.
+ADDONS_PATH="$ADDONS_PATH,$ROOT/bench/addons" HTTP_PORT=$PORT write_odoo_conf "$CONF" "$DB"
+if [ "${LCC_BENCH_REUSE:-}" = 1 ] && [ -n "$(db_psql postgres -c "SELECT 1 FROM pg_database WHERE datname = '$DB'")" ]; then
+  say "Reusing benchmark database $DB (LCC_BENCH_REUSE=1): upgrading the addon"
+  odoo_bin -c "$CONF" -d "$DB" -u "$MODULE" --stop-after-init --log-level=warn
+else
+  say "Fresh benchmark database $DB"
+  db_psql postgres -c "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)"
+  odoo_bin -c "$CONF" -d "$DB" -i "$MODULE,live_commerce_bench" --without-demo=all --stop-after-init --log-level=warn
+fi
+
+status=0
+if [ "$what" = all ] || [ "$what" = process ]; then
+  "$VENV/bin/python" "$ROOT/bench/processing.py" -c "$CONF" -d "$DB" || status=1
+fi
+if [ "$what" = all ] || [ "$what" = ingest ]; then
+  read -r CHANNEL_ID < <(db_psql "$DB" -c "
+    INSERT INTO live_channel (name, code, platform, company_id, app_secret, active, sequence)
+    VALUES ('bench', 'bench', 'generic', 1, 'bench-secret', true, 10)
+    ON CONFLICT (code) DO UPDATE SET app_secret = EXCLUDED.app_secret RETURNING id")
+  curl -sf "http://127.0.0.1:$PORT/web/health" >/dev/null && die "Port $PORT is taken: stop what listens there first."
+  "$VENV/bin/python" "$ODOO_SRC/odoo-bin" -c "$CONF" -d "$DB" --workers=${LCC_BENCH_WORKERS:-2} --max-cron-threads=0 --gevent-port=$((PORT + 3)) \
+    --log-level=warn --logfile="$DATA/logs/bench-server.log" &
+  server=$!
+  trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
+  for _ in $(seq 60); do curl -sf "http://127.0.0.1:$PORT/web/health" >/dev/null && break; sleep 1; done
+  "$VENV/bin/python" "$ROOT/bench/ingest.py" --url "http://127.0.0.1:$PORT" --code bench --secret bench-secret \
+    --dsn "host=$DB_HOST port=$DB_PORT user=$DB_USER dbname=$DB" --channel-id "$CHANNEL_ID" \
+    ${LCC_BENCH_SECONDS:+--seconds "$LCC_BENCH_SECONDS"} || status=1
+fi
+exit $status
