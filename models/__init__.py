@@ -4,6 +4,7 @@ from . import live_session_product
 from . import live_fan_identity
 from . import res_partner
 from . import sale_order
+from . import live_interaction_counters
 from . import live_session_fan
 from . import live_comment
 from . import live_fan_stats

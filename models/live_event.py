@@ -135,9 +135,8 @@ class LiveEvent(models.Model):
         statement: one round trip instead of INSERT then COMMIT, and the push is on
         disk before the answer leaves. (Not under tests: their cursor is shared.)
         """
-        cnx = getattr(self.env.cr, "_cnx", None)
-        if (cnx is None or self.env.registry.in_test_mode()
-                or cnx.get_transaction_status() != psycopg2.extensions.TRANSACTION_STATUS_IDLE):
+        cnx = self._idle_connection()
+        if cnx is None:
             yield
             return
         cnx.autocommit = True
@@ -145,6 +144,15 @@ class LiveEvent(models.Model):
             yield
         finally:
             cnx.autocommit = False
+
+    def _idle_connection(self):
+        """The cursor's connection when no transaction is open on it yet, else None.
+        Never under tests: their cursor is one shared transaction."""
+        cnx = getattr(self.env.cr, "_cnx", None)
+        if (cnx is None or self.env.registry.in_test_mode()
+                or cnx.get_transaction_status() != psycopg2.extensions.TRANSACTION_STATUS_IDLE):
+            return None
+        return cnx
 
     def _insert(self, creds, events):
         cr = self.env.cr
@@ -223,10 +231,20 @@ class LiveEvent(models.Model):
     @api.model
     def _process_batch(self, limit=DEFAULT_BATCH_SIZE, ids=None):
         """Claim and apply one batch; returns the number of events claimed."""
+        self._read_committed()
         events = self._claim(limit, ids)
         if events:
             self.env["live.event.processor"]._process(events)
         return len(events)
+
+    def _read_committed(self):
+        """Run a fresh processing transaction in READ COMMITTED, not Odoo's
+        REPEATABLE READ: processors that meet on the same new fan wait for each
+        other's advisory lock and must then see the row the other committed, and
+        counters upserted by both must add up instead of failing to serialize.
+        """
+        if self._idle_connection() is not None:
+            self.env.cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
 
     @api.model
     def _cron_process_events(self, batch_size=DEFAULT_BATCH_SIZE, time_budget=50):

@@ -129,6 +129,25 @@ class LiveEventProcessor(models.AbstractModel):
         self.env["live.session.fan"].invalidate_model()
         self.env["live.fan.stats"].invalidate_model()
 
+    def _find_or_lock(self, keys, lookup, namespace):
+        """Look `keys` up; lock the missing ones and look again.
+
+        Returns (found, missing): the caller creates the missing ones while it holds
+        their locks, so two processors meeting the same new fan or room create it
+        once. Advisory locks, per transaction, taken in sorted order (no deadlock);
+        the processing transaction is READ COMMITTED, so the second look sees what
+        the other processor committed.
+        """
+        found = lookup(keys)
+        missing = sorted(set(keys) - set(found), key=repr)
+        if missing:
+            self.env.cr.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(k, %s)) FROM unnest(%s::text[]) AS k ORDER BY k",
+                [namespace, [repr(k) for k in missing]])
+            found.update(lookup(missing))
+            missing = [key for key in missing if key not in found]
+        return found, missing
+
     # -- fans ------------------------------------------------------------
     @staticmethod
     def _identity_key(work):
@@ -167,16 +186,7 @@ class LiveEventProcessor(models.AbstractModel):
         by_key = defaultdict(list)
         for work in works:
             by_key[self._identity_key(work)].append(work)
-        found = self._lookup_identities(list(by_key))
-        missing = sorted(set(by_key) - set(found), key=repr)
-        if missing:
-            # Serialize creation of the same new fan across processors; sorted to
-            # avoid lock-order deadlocks. Released with the transaction.
-            self.env.cr.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(%s::text[]) AS k ORDER BY k",
-                [[repr(k) for k in missing]])
-            found.update(self._lookup_identities(missing))
-            missing = [key for key in missing if key not in found]
+        found, missing = self._find_or_lock(list(by_key), self._lookup_identities, namespace=0)
         if missing:
             self._create_fans(missing, by_key, found)
         renamed = []
@@ -254,14 +264,7 @@ class LiveEventProcessor(models.AbstractModel):
         for work in works:
             channel = work.channel.session_channel_id or work.channel
             by_key[(channel.id, work.event.room_id)].append(work)
-        found = self._lookup_sessions(list(by_key))
-        missing = sorted(set(by_key) - set(found))
-        if missing:
-            self.env.cr.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended(k, 1)) FROM unnest(%s::text[]) AS k ORDER BY k",
-                [[repr(k) for k in missing]])
-            found.update(self._lookup_sessions(missing))
-            missing = [key for key in missing if key not in found]
+        found, missing = self._find_or_lock(list(by_key), self._lookup_sessions, namespace=1)
         if missing:
             # The platform started a stream nobody scheduled: create its session.
             channels = self.env["live.channel"].browse({channel_id for channel_id, _room in missing})

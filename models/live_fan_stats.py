@@ -10,19 +10,11 @@ class LiveFanStats(models.Model):
     """
     _name = "live.fan.stats"
     _description = "Fan Interaction Totals"
+    _inherit = ["live.interaction.counters"]
     _rec_name = "partner_id"
 
     partner_id = fields.Many2one("res.partner", required=True, ondelete="cascade", readonly=True)
-    company_id = fields.Many2one("res.company", required=True, readonly=True)
-    currency_id = fields.Many2one(related="company_id.currency_id")
     session_count = fields.Integer(string="Sessions Attended", readonly=True)
-    watch_seconds = fields.Integer(string="Watch Time (s)", readonly=True)
-    comment_count = fields.Integer(string="Comments", readonly=True)
-    like_count = fields.Integer(string="Likes", readonly=True)
-    gift_count = fields.Integer(string="Gifts", readonly=True)
-    gift_value = fields.Monetary(string="Gift Value", readonly=True)
-    follow_count = fields.Integer(string="Follows", readonly=True)
-    share_count = fields.Integer(string="Shares", readonly=True)
     last_interaction_at = fields.Datetime(string="Last Interaction", readonly=True)
 
     _sql_constraints = [
@@ -30,8 +22,7 @@ class LiveFanStats(models.Model):
     ]
 
     def init(self):
-        # Room for HOT updates: the counters change on every batch.
-        self.env.cr.execute("ALTER TABLE live_fan_stats SET (fillfactor = 70)")
+        # Dormant and reactivation rules search fans by their last interaction.
         self.env.cr.execute("""
             CREATE INDEX IF NOT EXISTS live_fan_stats_last_interaction_idx
                 ON live_fan_stats (last_interaction_at)

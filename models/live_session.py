@@ -98,7 +98,7 @@ class LiveSession(models.Model):
 
     @api.onchange("channel_id")
     def _onchange_channel_id(self):
-        if self.channel_id.source_id and not self.source_id:
+        if self.channel_id.source_id:
             self.source_id = self.channel_id.source_id
 
     @api.model_create_multi

@@ -4,6 +4,7 @@ source "$(dirname "$0")/common.sh"
 prepare_all
 
 DB=${LCC_DB:-live_commerce}
+mkdir -p "$DATA/logs"
 CONF=$DATA/odoo-run.conf
 write_odoo_conf "$CONF" "$DB"
 
@@ -21,6 +22,24 @@ else
   odoo_bin -c "$CONF" -d "$DB" -i "$MODULE" --load-language=zh_CN --stop-after-init --log-level=warn
 fi
 
+if [ "${SIMULATE:-}" = 1 ]; then
+  # Every active channel with credentials gets a simulated live room (the demo's
+  # live session is room 7301002), signed with the channel's own secrets.
+  channels=$(db_psql "$DB" -c "SELECT json_agg(json_build_object('code', code, 'platform', platform,
+      'app_key', app_key, 'app_secret', app_secret, 'token', token, 'encoding_aes_key', encoding_aes_key,
+      'message_secret', message_secret)) FROM live_channel
+      WHERE active AND coalesce(app_secret, message_secret, encoding_aes_key) IS NOT NULL")
+  [ -n "$channels" ] || die "SIMULATE=1: no channel with credentials in $DB"
+  (
+    for _ in $(seq 120); do curl -sf "http://127.0.0.1:$HTTP_PORT/web/health" >/dev/null && break; sleep 1; done
+    exec "$VENV/bin/python" "$ROOT/scripts/simulate.py" --url "http://127.0.0.1:$HTTP_PORT" \
+      --channels-json "$channels" --room "${SIMULATE_ROOM:-7301002}" --rate "${SIMULATE_RATE:-2}"
+  ) > "$DATA/logs/simulator.log" 2>&1 &
+  simulator=$!
+  trap 'kill $simulator 2>/dev/null' EXIT
+  say "Simulator started (SIMULATE=1): pushes to every channel with credentials, log in $DATA/logs/simulator.log"
+fi
+
 say "Serving Odoo at http://localhost:$HTTP_PORT  (login: admin  password: admin; Ctrl-C stops)"
 say "The app is under the 'Live Commerce' menu. PostgreSQL keeps running: 'make stop' stops it."
-exec "$VENV/bin/python" "$ODOO_SRC/odoo-bin" -c "$CONF" -d "$DB" "$@"
+"$VENV/bin/python" "$ODOO_SRC/odoo-bin" -c "$CONF" -d "$DB" "$@"

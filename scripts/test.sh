@@ -29,7 +29,7 @@ odoo_bin -c "$CONF" -d "$DB" -i "$MODULE" --stop-after-init --log-level=info --l
   || die "Installing $MODULE failed; see $LOGS/install-demo.log"
 
 say "Running the test suite (pytest-odoo, HTTP server and headless Chromium included)"
-export LCC_INSTALL_LOG=$LOGS/install-demo.log LCC_ODOO_CONF=$CONF LCC_ODOO_BIN="$ODOO_SRC/odoo-bin" LCC_PYTHON="$VENV/bin/python"
+export LCC_PG_BIN=$PG_BIN LCC_INSTALL_LOG=$LOGS/install-demo.log LCC_ODOO_CONF=$CONF LCC_ODOO_BIN="$ODOO_SRC/odoo-bin" LCC_PYTHON="$VENV/bin/python"
 cd "$MODULE_DIR"
 export PYTHONPATH="$ROOT/scripts${PYTHONPATH:+:$PYTHONPATH}"
 exec "$VENV/bin/python" -m pytest -p pytest_no_skip "$MODULE_DIR/tests" \

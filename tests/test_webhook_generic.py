@@ -12,7 +12,7 @@ class TestGenericWebhook(WebhookCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.channel = cls._channel("generic", "middleware")
+        cls.channel = cls._channel("generic", "relay-test")
 
     def test_signed_push_is_stored_and_acknowledged(self):
         events = [generic_event("e1", "comment", "fan-1", content="这个多少钱"), generic_event("e2", "like", "fan-1", count=5)]
@@ -108,3 +108,17 @@ class TestGenericWebhook(WebhookCase):
     def test_get_is_not_a_verification_for_generic(self):
         response = self.url_open(f"/live_commerce/webhook/{self.channel.code}")
         self.assertEqual(response.status_code, 405)
+
+
+@tagged("post_install", "-at_install")
+class TestGenericSchema(WebhookCase):
+
+    def test_published_schema_lists_the_types_the_adapter_knows(self):
+        from odoo.tools.misc import file_open
+        from ..models.platforms.base import INTERACTION_TYPES, ORDER_TYPES
+        with file_open("live_commerce_crm/static/schema/generic_webhook.schema.json") as handle:
+            schema = json.load(handle)
+        self.assertEqual(set(schema["$defs"]["event"]["properties"]["type"]["enum"]), INTERACTION_TYPES | ORDER_TYPES)
+        served = self.url_open("/live_commerce_crm/static/schema/generic_webhook.schema.json")
+        self.assertEqual(served.status_code, 200)
+        self.assertEqual(served.json()["title"], schema["title"])
