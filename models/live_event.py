@@ -249,6 +249,9 @@ class LiveEvent(models.Model):
     @api.model
     def _cron_process_events(self, batch_size=DEFAULT_BATCH_SIZE, time_budget=50):
         """Work through the inbox, committing after each batch."""
+        # The cron framework has already queried in this transaction: end it, so the
+        # first batch runs in a fresh READ COMMITTED transaction like the others.
+        self.env.cr.commit()
         deadline = time.monotonic() + time_budget
         done = 0
         while time.monotonic() < deadline:

@@ -86,7 +86,8 @@ ensure_addons_link() {
 # PGHOST/PGPORT/PGUSER/PGPASSWORD point at an existing server; otherwise the
 # project runs its own cluster under $DATA/postgres, as an unprivileged user.
 PG_BIN=${LCC_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)}
-PG_PORT_OWN=${LCC_PG_PORT:-55432}
+# A port per checkout (55000-55899), so two checkouts' clusters do not collide.
+PG_PORT_OWN=${LCC_PG_PORT:-$((55000 + 0x$(printf '%s' "$ROOT" | sha1sum | cut -c1-4) % 900))}
 
 as_pg_owner() {  # run a command as the unprivileged cluster owner
   if [ "$(id -u)" = 0 ]; then
@@ -107,8 +108,8 @@ ensure_postgres() {
     return
   fi
   [ -x "$PG_BIN/initdb" ] || die "PostgreSQL server binaries not found (looked in /usr/lib/postgresql/*/bin; set LCC_PG_BIN). Install PostgreSQL 15 or set PGHOST/PGPORT/PGUSER/PGPASSWORD."
-  local pgdata=$DATA/postgres
-  mkdir -p "$DATA"
+  local pgdata
+  pgdata=$(pg_data_dir)
   if [ ! -f "$pgdata/PG_VERSION" ]; then
     say "PostgreSQL: creating the project's own cluster in $pgdata (port $PG_PORT_OWN, loopback only)"
     mkdir -p "$pgdata"
@@ -126,6 +127,8 @@ max_connections = 200
 shared_buffers = 256MB
 CONF
   fi
+  # An existing cluster keeps the port it was created with.
+  PG_PORT_OWN=$(awk '/^port = /{port=$3} END{print port}' "$pgdata/postgresql.conf")
   if as_pg_owner "$PG_BIN/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; then
     say "PostgreSQL: the project's cluster is running on 127.0.0.1:$PG_PORT_OWN"
   else
@@ -139,8 +142,23 @@ CONF
     "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='odoo') THEN CREATE ROLE odoo LOGIN SUPERUSER; END IF; END\$\$;" >/dev/null
 }
 
+pg_data_dir() {
+  # Under root the cluster belongs to `postgres`, which must be able to reach it:
+  # a checkout in a private folder gets its cluster under /var/tmp instead.
+  mkdir -p "$DATA"
+  if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$DATA" 2>/dev/null; then
+    local alt=/var/tmp/live_commerce_crm/$(printf '%s' "$ROOT" | sha1sum | cut -c1-12)
+    mkdir -p "$alt" && chmod 755 /var/tmp/live_commerce_crm "$alt"
+    [ -f "$alt/postgres/PG_VERSION" ] || say "PostgreSQL: $DATA is not reachable by the postgres user; the cluster goes to $alt/postgres"
+    echo "$alt/postgres"
+  else
+    echo "$DATA/postgres"
+  fi
+}
+
 stop_postgres() {
-  local pgdata=$DATA/postgres
+  local pgdata
+  pgdata=$(pg_data_dir)
   [ -f "$pgdata/PG_VERSION" ] && as_pg_owner "$PG_BIN/pg_ctl" -D "$pgdata" -m fast stop || true
 }
 

@@ -12,15 +12,23 @@ state=$(db_psql postgres -c "SELECT 1 FROM pg_database WHERE datname = '$DB'")
 if [ -n "$state" ]; then
   state=$(db_psql "$DB" -c "SELECT state FROM ir_module_module WHERE name = '$MODULE'" 2>/dev/null || true)
 fi
+# What the addon's files hash to: a changed checkout is upgraded before serving.
+addon_hash=$(cd "$ROOT" && find . -path ./.data -prune -o -path ./.git -prune -o -type f \
+  \( -name '*.py' -o -name '*.xml' -o -name '*.csv' -o -name '*.po' -o -name '*.js' \) -print0 \
+  | sort -z | xargs -0 sha1sum | sha1sum | cut -c1-40)
+stamp=$DATA/$DB.addon-hash
 if [ "$state" = installed ]; then
-  say "Database $DB already has $MODULE installed: reusing it (LCC_UPGRADE=1 upgrades the addon first)"
-  if [ "${LCC_UPGRADE:-}" = 1 ]; then
+  if [ "${LCC_UPGRADE:-}" = 1 ] || [ "$(cat "$stamp" 2>/dev/null)" != "$addon_hash" ]; then
+    say "Database $DB exists; the addon changed since it was installed: upgrading $MODULE"
     odoo_bin -c "$CONF" -d "$DB" -u "$MODULE" --stop-after-init --log-level=warn
+  else
+    say "Database $DB already has this version of $MODULE installed: reusing it"
   fi
 else
   say "Creating database $DB and installing $MODULE with its dependencies and demo data (a few minutes)"
   odoo_bin -c "$CONF" -d "$DB" -i "$MODULE" --load-language=zh_CN --stop-after-init --log-level=warn
 fi
+echo "$addon_hash" > "$stamp"
 
 if [ "${SIMULATE:-}" = 1 ]; then
   # Every active channel with credentials gets a simulated live room (the demo's
