@@ -24,7 +24,6 @@ QUIET = {"tracking_disable": True, "mail_create_nolog": True, "mail_create_nosub
 class Work:
     """One claimed event, normalized, with what it resolved to."""
     event_id: int
-    attempts: int
     channel: object          # live.channel record (sudo)
     event: object            # platforms.base.NormalizedEvent
     occurred: datetime
@@ -55,8 +54,9 @@ class LiveEventProcessor(models.AbstractModel):
     looked up with one query each, missing ones created in one batch, per-session-
     per-fan activity upserted in one statement and the fans' running totals
     upserted once per fan per batch in live.fan.stats (never per event, and not on
-    the partner rows users edit: hot fans are not locked event by event). If the batch fails, each event is applied again in its
-    own savepoint so that only the faulty ones are retried or set aside.
+    the partner rows users edit: hot fans are not locked event by event). If the
+    batch fails, each event is applied again in its own savepoint so that only the
+    faulty ones are retried or set aside.
     """
     _name = "live.event.processor"
     _description = "Webhook Event Processor"
@@ -90,21 +90,21 @@ class LiveEventProcessor(models.AbstractModel):
     def _normalize(self, events):
         self.env.cr.execute("""
             SELECT id, channel_id, platform, event_type, payload, room_id,
-                   extract(epoch FROM occurred_at), attempts, received_at
+                   extract(epoch FROM occurred_at), received_at
               FROM live_event WHERE id = ANY(%s) ORDER BY id
         """, [events.ids])
         rows = self.env.cr.fetchall()
         channels = self.env["live.channel"].browse({row[1] for row in rows}).with_context(active_test=False)
         channels = {channel.id: channel for channel in channels}
         works = []
-        for event_id, channel_id, platform, event_type, payload, room_id, occurred, attempts, received in rows:
+        for event_id, channel_id, platform, event_type, payload, room_id, occurred, received in rows:
             try:
                 event = get_adapter(platform).normalize(event_type, payload or {}, room_id, occurred)
                 if event.type in FAN_EVENTS and not event.fan:
                     raise ValueError(_("A %s event needs a fan.", event.type))
                 if event.type in SESSION_EVENTS and not event.room_id:
                     raise ValueError(_("A %s event needs a room id.", event.type))
-                works.append(Work(event_id, attempts, channels[channel_id], event, _to_datetime(occurred, received)))
+                works.append(Work(event_id, channels[channel_id], event, _to_datetime(occurred, received)))
             except Exception as exc:  # noqa: BLE001 - a bad payload only fails its own event
                 self.env["live.event"].browse(event_id)._mark_error(f"{type(exc).__name__}: {exc}")
         return works

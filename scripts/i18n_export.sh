@@ -8,7 +8,8 @@ DB=${LCC_I18N_DB:-lcc_i18n}
 CONF=$DATA/odoo-i18n.conf
 write_odoo_conf "$CONF" "$DB"
 db_psql postgres -c "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)"
-odoo_bin -c "$CONF" -d "$DB" -i "$MODULE" --without-demo=all --stop-after-init --log-level=warn
+# With demo data: its product and tag names are terms of the addon too.
+odoo_bin -c "$CONF" -d "$DB" -i "$MODULE" --stop-after-init --log-level=warn
 odoo_bin -c "$CONF" -d "$DB" --i18n-export="$ROOT/i18n/$MODULE.pot" --modules="$MODULE" --stop-after-init --log-level=warn
 db_psql postgres -c "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)"
 "$VENV/bin/python" "$ROOT/scripts/i18n_merge.py" "$ROOT/i18n/$MODULE.pot" "$ROOT/i18n/zh_CN.po"
