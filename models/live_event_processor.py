@@ -12,8 +12,11 @@ _logger = logging.getLogger(__name__)
 
 FAN_EVENTS = frozenset({"fan.entered", "fan.left", "comment", "like", "gift", "follow", "share"})
 SESSION_EVENTS = frozenset({"session.started", "session.ended", "session.stats"})
-COUNTERS = ("enter_count", "watch_seconds", "comment_count", "like_count", "gift_count", "gift_value",
-            "follow_count", "share_count")
+# The counters of live.interaction.counters, added up by both upserts.
+SHARED_COUNTER_COLUMNS = [("watch_seconds", "int"), ("comment_count", "int"), ("like_count", "int"),
+                          ("gift_count", "int"), ("gift_value", "numeric"), ("follow_count", "int"),
+                          ("share_count", "int")]
+COUNTERS = ("enter_count", *(name for name, _type in SHARED_COUNTER_COLUMNS))
 # Context for the partners and sessions the processor creates: no chatter message,
 # no follower, no tracking for records created by the thousand.
 QUIET = {"tracking_disable": True, "mail_create_nolog": True, "mail_create_nosubscribe": True,
@@ -354,49 +357,48 @@ class LiveEventProcessor(models.AbstractModel):
                 row["last"] = max(row["last"], work.occurred)
         return totals
 
+    def _upsert_counters(self, table, conflict, columns, values, merge, returning=""):
+        """INSERT rows given column-wise, or add them to the existing row.
+
+        `columns` are (name, SQL type) pairs after the conflict key, `values` one list
+        per column, `merge` the SET expressions beyond the shared counters (which are
+        added). Rows must come sorted by the conflict key: one lock order for every
+        processor. Table and column names are this module's constants, not input.
+        """
+        names = [name for name, _type in columns]
+        shared = [name for name, _type in SHARED_COUNTER_COLUMNS]
+        self.env.cr.execute(f"""
+            INSERT INTO {table} AS t ({", ".join(names + shared)}, create_uid, create_date, write_uid, write_date)
+            SELECT {", ".join(f"u.{n}" for n in names + shared)},
+                   %s, now() AT TIME ZONE 'UTC', %s, now() AT TIME ZONE 'UTC'
+              FROM unnest({", ".join(f"%s::{sql_type}[]" for _n, sql_type in columns + SHARED_COUNTER_COLUMNS)})
+                   AS u({", ".join(names + shared)})
+            ON CONFLICT ({conflict}) DO UPDATE SET
+                   {", ".join(merge + [f"{n} = t.{n} + EXCLUDED.{n}" for n in shared])},
+                   write_date = EXCLUDED.write_date
+            {returning}
+        """, [self.env.uid, self.env.uid, *values])
+
+    def _counter_values(self, rows):
+        return [[row[name] for row in rows] for name, _type in SHARED_COUNTER_COLUMNS]
+
     def _upsert_audience(self, works):
         """Returns {partner_id: number of sessions this batch added to the fan}."""
         if not works:
             return {}
         totals = self._aggregate(works, key=lambda w: (w.session_id, w.partner_id))
-        keys = sorted(totals)  # one lock order for every processor
+        keys = sorted(totals)
         rows = [totals[k] for k in keys]
-        self.env.cr.execute("""
-            INSERT INTO live_session_fan AS a (session_id, partner_id, company_id, first_seen_at, last_seen_at,
-                   enter_count, watch_seconds, comment_count, like_count, gift_count, gift_value, follow_count,
-                   share_count, create_uid, create_date, write_uid, write_date)
-            SELECT u.session_id, u.partner_id, u.company_id, u.first_seen_at, u.last_seen_at, u.enter_count,
-                   u.watch_seconds, u.comment_count, u.like_count, u.gift_count, u.gift_value, u.follow_count,
-                   u.share_count, %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
-              FROM unnest(%(session)s::int[], %(partner)s::int[], %(company)s::int[], %(first)s::timestamp[],
-                          %(last)s::timestamp[], %(enter)s::int[], %(watch)s::int[], %(comment)s::int[],
-                          %(like)s::int[], %(gift)s::int[], %(gift_value)s::numeric[], %(follow)s::int[],
-                          %(share)s::int[])
-                   AS u(session_id, partner_id, company_id, first_seen_at, last_seen_at, enter_count,
-                        watch_seconds, comment_count, like_count, gift_count, gift_value, follow_count, share_count)
-            ON CONFLICT (session_id, partner_id) DO UPDATE SET
-                   first_seen_at = LEAST(a.first_seen_at, EXCLUDED.first_seen_at),
-                   last_seen_at = GREATEST(a.last_seen_at, EXCLUDED.last_seen_at),
-                   enter_count = a.enter_count + EXCLUDED.enter_count,
-                   watch_seconds = a.watch_seconds + EXCLUDED.watch_seconds,
-                   comment_count = a.comment_count + EXCLUDED.comment_count,
-                   like_count = a.like_count + EXCLUDED.like_count,
-                   gift_count = a.gift_count + EXCLUDED.gift_count,
-                   gift_value = a.gift_value + EXCLUDED.gift_value,
-                   follow_count = a.follow_count + EXCLUDED.follow_count,
-                   share_count = a.share_count + EXCLUDED.share_count,
-                   write_date = EXCLUDED.write_date
-            RETURNING partner_id, (xmax = 0) AS inserted
-        """, {
-            "uid": self.env.uid,
-            "session": [k[0] for k in keys], "partner": [k[1] for k in keys],
-            "company": [r["company"] for r in rows], "first": [r["first"] for r in rows],
-            "last": [r["last"] for r in rows], "enter": [r["enter_count"] for r in rows],
-            "watch": [r["watch_seconds"] for r in rows], "comment": [r["comment_count"] for r in rows],
-            "like": [r["like_count"] for r in rows], "gift": [r["gift_count"] for r in rows],
-            "gift_value": [r["gift_value"] for r in rows], "follow": [r["follow_count"] for r in rows],
-            "share": [r["share_count"] for r in rows],
-        })
+        self._upsert_counters(
+            "live_session_fan", "session_id, partner_id",
+            [("session_id", "int"), ("partner_id", "int"), ("company_id", "int"), ("first_seen_at", "timestamp"),
+             ("last_seen_at", "timestamp"), ("enter_count", "int")],
+            [[k[0] for k in keys], [k[1] for k in keys], [r["company"] for r in rows], [r["first"] for r in rows],
+             [r["last"] for r in rows], [r["enter_count"] for r in rows], *self._counter_values(rows)],
+            merge=["first_seen_at = LEAST(t.first_seen_at, EXCLUDED.first_seen_at)",
+                   "last_seen_at = GREATEST(t.last_seen_at, EXCLUDED.last_seen_at)",
+                   "enter_count = t.enter_count + EXCLUDED.enter_count"],
+            returning="RETURNING partner_id, (xmax = 0) AS inserted")
         new_sessions = defaultdict(int)
         for partner_id, inserted in self.env.cr.fetchall():
             if inserted:
@@ -422,31 +424,13 @@ class LiveEventProcessor(models.AbstractModel):
         if not works:
             return
         totals = self._aggregate(works, key=lambda w: w.partner_id)
-        ids = sorted(totals)  # one lock order for every processor
+        ids = sorted(totals)
         rows = [totals[i] for i in ids]
-        self.env.cr.execute("""
-            INSERT INTO live_fan_stats AS s (partner_id, company_id, session_count, watch_seconds, comment_count,
-                   like_count, gift_count, gift_value, follow_count, share_count, last_interaction_at,
-                   create_uid, create_date, write_uid, write_date)
-            SELECT u.partner_id, u.company_id, u.sessions, u.watch, u.comments, u.likes, u.gifts, u.gift_value,
-                   u.follows, u.shares, u.last, %s, now() AT TIME ZONE 'UTC', %s, now() AT TIME ZONE 'UTC'
-              FROM unnest(%s::int[], %s::int[], %s::int[], %s::int[], %s::int[], %s::int[], %s::int[],
-                          %s::numeric[], %s::int[], %s::int[], %s::timestamp[])
-                   AS u(partner_id, company_id, sessions, watch, comments, likes, gifts, gift_value, follows,
-                        shares, last)
-            ON CONFLICT (partner_id) DO UPDATE SET
-                   session_count = s.session_count + EXCLUDED.session_count,
-                   watch_seconds = s.watch_seconds + EXCLUDED.watch_seconds,
-                   comment_count = s.comment_count + EXCLUDED.comment_count,
-                   like_count = s.like_count + EXCLUDED.like_count,
-                   gift_count = s.gift_count + EXCLUDED.gift_count,
-                   gift_value = s.gift_value + EXCLUDED.gift_value,
-                   follow_count = s.follow_count + EXCLUDED.follow_count,
-                   share_count = s.share_count + EXCLUDED.share_count,
-                   last_interaction_at = GREATEST(s.last_interaction_at, EXCLUDED.last_interaction_at),
-                   write_date = EXCLUDED.write_date
-        """, [self.env.uid, self.env.uid, ids, [r["company"] for r in rows],
-              [new_sessions_by_partner.get(i, 0) for i in ids],
-              [r["watch_seconds"] for r in rows], [r["comment_count"] for r in rows],
-              [r["like_count"] for r in rows], [r["gift_count"] for r in rows], [r["gift_value"] for r in rows],
-              [r["follow_count"] for r in rows], [r["share_count"] for r in rows], [r["last"] for r in rows]])
+        self._upsert_counters(
+            "live_fan_stats", "partner_id",
+            [("partner_id", "int"), ("company_id", "int"), ("session_count", "int"),
+             ("last_interaction_at", "timestamp")],
+            [ids, [r["company"] for r in rows], [new_sessions_by_partner.get(i, 0) for i in ids],
+             [r["last"] for r in rows], *self._counter_values(rows)],
+            merge=["session_count = t.session_count + EXCLUDED.session_count",
+                   "last_interaction_at = GREATEST(t.last_interaction_at, EXCLUDED.last_interaction_at)"])
