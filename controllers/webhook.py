@@ -31,23 +31,24 @@ class LiveCommerceWebhook(http.Controller):
         adapter = get_adapter(creds.platform)
         httprequest = request.httprequest
         limit = env["live.event"]._max_body_bytes()
-        if (httprequest.content_length or 0) > limit:
-            reply = adapter.reject(Rejected(413, f"Body larger than {limit} bytes"))
-            return request.make_response(reply.body, status=reply.status, headers=[("Content-Type", reply.content_type)])
-        inbound = InboundRequest(
-            method=httprequest.method,
-            headers={name.lower(): value for name, value in httprequest.headers.items()},
-            query=httprequest.args.to_dict(),
-            body=httprequest.get_data(cache=True) if httprequest.method == "POST" else b"",
-        )
         try:
+            # Refused before reading when announced; chunked bodies carry no length.
+            if (httprequest.content_length or 0) > limit:
+                raise Rejected(413, f"Body larger than {limit} bytes")
+            body = httprequest.get_data(cache=True) if httprequest.method == "POST" else b""
+            if len(body) > limit:
+                raise Rejected(413, f"Body larger than {limit} bytes")
+            inbound = InboundRequest(
+                method=httprequest.method,
+                headers={name.lower(): value for name, value in httprequest.headers.items()},
+                query=httprequest.args.to_dict(),
+                body=body,
+            )
             if httprequest.method == "GET":
                 reply = adapter.challenge(creds, inbound)
                 if reply is None:
                     raise Rejected(405, "This platform does not verify its URL with GET")
             else:
-                if len(inbound.body) > limit:  # chunked bodies carry no Content-Length
-                    raise Rejected(413, f"Body larger than {limit} bytes")
                 accepted, duplicates = env["live.event"]._store(creds, adapter.parse(creds, inbound))
                 reply = adapter.ack(accepted, duplicates)
         except Rejected as rejected:

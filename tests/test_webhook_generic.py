@@ -3,6 +3,7 @@ import time
 
 from odoo.tests import tagged
 
+from ..models.platforms import get_adapter
 from .common import WebhookCase, generic_event
 
 
@@ -78,6 +79,12 @@ class TestGenericWebhook(WebhookCase):
     def test_oversized_body_is_a_413(self):
         big = {"events": [generic_event("big", "comment", "x", content="x" * 70000)]}
         response = self._push(self.channel, big)
+        self.assertEqual(response.status_code, 413)
+        # Chunked: no Content-Length announced, the size is checked on what arrives.
+        body = json.dumps(big).encode()
+        headers, _query, body = get_adapter("generic").sign(self._creds(self.channel), body)
+        response = self.url_open(f"/live_commerce/webhook/{self.channel.code}",
+                                 data=(body[i:i + 8192] for i in range(0, len(body), 8192)), headers=headers)
         self.assertEqual(response.status_code, 413)
         self.assertFalse(self._events(self.channel))
 
