@@ -1,7 +1,7 @@
 import json
 import logging
+import re
 import time
-from contextlib import contextmanager
 from datetime import timedelta
 
 import psycopg2.extensions
@@ -10,6 +10,7 @@ from psycopg2 import errorcodes
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from .inbox_connections import inbox_connections
 from .live_channel import PLATFORM_SELECTION
 from .platforms.base import state_for
 
@@ -42,22 +43,42 @@ _STORE_COLUMNS = """
     INSERT INTO live_event (channel_id, platform, message_id, event_type, room_id, occurred_at, payload, state,
                             error, received_at, attempts, create_date, write_date)
 """
-STORE_ONE = _STORE_COLUMNS + """
-    VALUES (%s, %s, %s, %s, %s, to_timestamp(%s) AT TIME ZONE 'UTC', %s::jsonb, %s, %s,
+# Parameters, in order: channel, platform, then one value (STORE_ONE) or one array
+# (STORE_MANY) per column: message id, type, room, occurred at (unix seconds),
+# payload (JSON text), state, note.
+_STORE_ONE = _STORE_COLUMNS + """
+    VALUES ($1, $2, $3, $4, $5, to_timestamp($6) AT TIME ZONE 'UTC', $7::jsonb, $8, $9,
             now() AT TIME ZONE 'UTC', 0, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
     ON CONFLICT (channel_id, message_id) DO NOTHING
     RETURNING state
 """
-STORE_MANY = _STORE_COLUMNS + """
-    SELECT %(channel)s, %(platform)s, u.message_id, u.event_type, u.room_id,
+_STORE_MANY = _STORE_COLUMNS + """
+    SELECT $1, $2, u.message_id, u.event_type, u.room_id,
            to_timestamp(u.occurred_at) AT TIME ZONE 'UTC', u.payload::jsonb, u.state, u.note,
            now() AT TIME ZONE 'UTC', 0, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
-      FROM unnest(%(message_ids)s::varchar[], %(types)s::varchar[], %(rooms)s::varchar[],
-                  %(occurred)s::float8[], %(payloads)s::text[], %(states)s::varchar[], %(notes)s::text[])
-           AS u(message_id, event_type, room_id, occurred_at, payload, state, note)
+      FROM unnest($3, $4, $5, $6, $7, $8, $9) AS u(message_id, event_type, room_id, occurred_at, payload, state, note)
     ON CONFLICT (channel_id, message_id) DO NOTHING
     RETURNING state
 """
+
+
+def _statement(name, types, body):
+    """The PREPARE text, its EXECUTE with psycopg2 placeholders, and the plain
+    statement with psycopg2 placeholders for Odoo's own cursors. `body` uses
+    $1..$n once each, in order."""
+    prepare = f"PREPARE {name} ({', '.join(types)}) AS {body}"
+    execute = f"EXECUTE {name} ({', '.join(f'%s::{t}' for t in types)})"
+    plain = re.sub(r"\$(\d+)", lambda match: f"%s::{types[int(match.group(1)) - 1]}", body)
+    return prepare, execute, plain
+
+
+PREPARE_ONE, EXECUTE_ONE, STORE_ONE = _statement(
+    "lcc_store_one", ("int", "varchar", "varchar", "varchar", "varchar", "float8", "text", "varchar", "text"),
+    _STORE_ONE)
+PREPARE_MANY, EXECUTE_MANY, STORE_MANY = _statement(
+    "lcc_store_many",
+    ("int", "varchar", "varchar[]", "varchar[]", "varchar[]", "float8[]", "text[]", "varchar[]", "text[]"),
+    _STORE_MANY)
 
 
 class LiveEvent(models.Model):
@@ -123,57 +144,35 @@ class LiveEvent(models.Model):
         """
         if not events:
             return 0, 0
-        with self._durable_statement():
-            states = self._insert(creds, events)
+        states = self._insert(creds, events)
         if any(state == "pending" for (state,) in states):
             self._wake_processor()
         return len(states), len(events) - len(states)
 
-    @contextmanager
-    def _durable_statement(self):
-        """Run the inbox insert as its own transaction when it is the request's first
-        statement: one round trip instead of INSERT then COMMIT, and the push is on
-        disk before the answer leaves. (Not under tests: their cursor is shared.)
-        """
-        cnx = self._idle_connection()
-        if cnx is None:
-            yield
-            return
-        cnx.autocommit = True
-        try:
-            yield
-        finally:
-            cnx.autocommit = False
-
-    def _idle_connection(self):
-        """The cursor's connection when no transaction is open on it yet, else None.
-        Never under tests: their cursor is one shared transaction."""
-        cnx = getattr(self.env.cr, "_cnx", None)
-        if (cnx is None or self.env.registry.in_test_mode()
-                or cnx.get_transaction_status() != psycopg2.extensions.TRANSACTION_STATUS_IDLE):
-            return None
-        return cnx
-
     def _insert(self, creds, events):
-        cr = self.env.cr
         if len(events) == 1:
-            # The common single-push case: plain VALUES costs PostgreSQL half of unnest.
+            # The common single push: plain VALUES costs PostgreSQL half of unnest.
             event = events[0]
-            cr.execute(STORE_ONE, (creds.id, creds.platform, event.message_id, event.event_type,
-                                   event.room_id, event.occurred_at, json.dumps(event.payload, ensure_ascii=False),
-                                   event.state, event.note))
+            params = (creds.id, creds.platform, event.message_id, event.event_type, event.room_id,
+                      event.occurred_at, json.dumps(event.payload, ensure_ascii=False), event.state, event.note)
         else:
-            cr.execute(STORE_MANY, {
-                "channel": creds.id, "platform": creds.platform,
-                "message_ids": [e.message_id for e in events],
-                "types": [e.event_type for e in events],
-                "rooms": [e.room_id for e in events],
-                "occurred": [e.occurred_at for e in events],
-                "payloads": [json.dumps(e.payload, ensure_ascii=False) for e in events],
-                "states": [e.state for e in events],
-                "notes": [e.note for e in events],
-            })
-        return cr.fetchall()
+            params = (creds.id, creds.platform, [e.message_id for e in events], [e.event_type for e in events],
+                      [e.room_id for e in events], [e.occurred_at for e in events],
+                      [json.dumps(e.payload, ensure_ascii=False) for e in events],
+                      [e.state for e in events], [e.note for e in events])
+        if self._in_caller_transaction():
+            self.env.cr.execute(STORE_ONE if len(events) == 1 else STORE_MANY, params)
+            return self.env.cr.fetchall()
+        # The request's first statement: committed on its own, before the answer.
+        pool = inbox_connections(self.env.cr.dbname, (PREPARE_ONE, PREPARE_MANY))
+        return pool.execute(EXECUTE_ONE if len(events) == 1 else EXECUTE_MANY, params)
+
+    def _in_caller_transaction(self):
+        """Whether the insert must join the cursor's transaction: one is open
+        already, or tests share one cursor across requests."""
+        cnx = getattr(self.env.cr, "_cnx", None)
+        return (cnx is None or self.env.registry.in_test_mode()
+                or cnx.get_transaction_status() != psycopg2.extensions.TRANSACTION_STATUS_IDLE)
 
     @api.model
     def _wake_processor(self):
@@ -243,7 +242,7 @@ class LiveEvent(models.Model):
         other's advisory lock and must then see the row the other committed, and
         counters upserted by both must add up instead of failing to serialize.
         """
-        if self._idle_connection() is not None:
+        if not self._in_caller_transaction():
             self.env.cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
 
     @api.model

@@ -1,0 +1,102 @@
+"""The webhook's own connections to the inbox, with the insert prepared once.
+
+Odoo resets a pooled connection with DISCARD ALL each time a cursor borrows it,
+which drops prepared statements and cached plans: parsing and planning the inbox
+INSERT (and the plan of its foreign-key check) again on every push costs
+PostgreSQL about as much as the insert itself (bench/run.sh ingest). The webhook
+therefore writes through a few long-lived autocommit connections per server
+process, on which the INSERT is prepared once: one round trip per push, and the
+push is committed before the answer leaves.
+"""
+import logging
+import os
+import queue
+import threading
+
+import psycopg2
+import psycopg2.extensions
+
+from odoo import sql_db
+
+_logger = logging.getLogger(__name__)
+
+MAX_IDLE_CONNECTIONS = 4  # per database and process: the workers' threads rarely exceed it
+
+
+class InboxConnections:
+    """A small pool of autocommit connections to one database, each with the
+    `statements` (name -> "PREPARE ... AS ..." text) prepared on connect."""
+
+    def __init__(self, dbname, statements):
+        self.dbname = dbname
+        self.statements = statements
+        self._idle = queue.LifoQueue()
+
+    def execute(self, sql, params):
+        """Run `sql` (an EXECUTE of a prepared statement) and return its rows.
+
+        A connection found broken (PostgreSQL restarted since it was last used) is
+        dropped and the statement tried once more on a new one; a second failure
+        propagates, and the webhook answers 5xx so the platform delivers again.
+        """
+        for attempt in (1, 2):
+            cnx = self._borrow()
+            try:
+                with cnx.cursor() as cr:
+                    cr.execute(sql, params)
+                    rows = cr.fetchall()
+            except (psycopg2.OperationalError, psycopg2.InterfaceError):
+                cnx.close()
+                if attempt == 2 or not self._was_broken(cnx):
+                    raise
+                _logger.info("Inbox connection to %s was broken; reconnecting", self.dbname)
+                continue
+            except Exception:
+                cnx.close()
+                raise
+            self._give_back(cnx)
+            return rows
+
+    @staticmethod
+    def _was_broken(cnx):
+        return cnx.closed or cnx.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_UNKNOWN
+
+    def _borrow(self):
+        while True:
+            try:
+                cnx = self._idle.get_nowait()
+            except queue.Empty:
+                return self._connect()
+            if not cnx.closed:
+                return cnx
+
+    def _give_back(self, cnx):
+        if self._idle.qsize() < MAX_IDLE_CONNECTIONS:
+            self._idle.put(cnx)
+        else:
+            cnx.close()
+
+    def _connect(self):
+        _dbname, info = sql_db.connection_info_for(self.dbname)
+        cnx = psycopg2.connect(**info)
+        cnx.autocommit = True
+        with cnx.cursor() as cr:
+            for statement in self.statements:
+                cr.execute(statement)
+        return cnx
+
+
+_pools = {}
+_pools_lock = threading.Lock()
+
+
+def inbox_connections(dbname, statements):
+    """The process's pool for `dbname`; keyed by pid too, so a forked worker never
+    shares its parent's sockets."""
+    key = (os.getpid(), dbname)
+    pool = _pools.get(key)
+    if pool is None:
+        with _pools_lock:
+            pool = _pools.setdefault(key, InboxConnections(dbname, statements))
+    return pool
+
