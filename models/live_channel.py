@@ -133,6 +133,10 @@ class LiveChannel(models.Model):
 
     def unlink(self):
         self.env.registry.clear_cache()
+        # The inbox has no foreign key to its channel (see live.event.channel_id).
+        self.env["live.event"].flush_model()
+        self.env.cr.execute("DELETE FROM live_event WHERE channel_id = ANY(%s)", [self.ids])
+        self.env["live.event"].invalidate_model()
         return super().unlink()
 
     @api.model

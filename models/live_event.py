@@ -81,6 +81,20 @@ PREPARE_MANY, EXECUTE_MANY, STORE_MANY = _statement(
     _STORE_MANY)
 
 
+class _UncheckedMany2one(fields.Many2one):
+    """A Many2one without a foreign key in the database.
+
+    For the inbox's channel: a foreign key makes every inserted push lock the
+    channel's row (FOR KEY SHARE, written to the WAL, a MultiXact when two pushes
+    overlap), and all pushes of a live room hit the same channel. The webhook only
+    inserts ids of channels it has just looked up; deleting a channel deletes its
+    inbox rows explicitly (live.channel.unlink).
+    """
+
+    def update_db_foreign_key(self, model, column):
+        return
+
+
 class LiveEvent(models.Model):
     """The webhook inbox: every accepted push, stored before anything else happens.
 
@@ -95,7 +109,7 @@ class LiveEvent(models.Model):
 
     # Few indexes on purpose: every one costs the webhook insert and the processor's
     # update. unique(channel_id, message_id) serves lookups by channel.
-    channel_id = fields.Many2one("live.channel", required=True, ondelete="cascade", readonly=True)
+    channel_id = _UncheckedMany2one("live.channel", required=True, ondelete="cascade", readonly=True)
     company_id = fields.Many2one(related="channel_id.company_id")
     platform = fields.Selection(PLATFORM_SELECTION, required=True, readonly=True)
     message_id = fields.Char(string="Message ID", required=True, readonly=True,
@@ -120,6 +134,8 @@ class LiveEvent(models.Model):
     ]
 
     def init(self):
+        # Databases created before the channel lost its foreign key.
+        self.env.cr.execute("ALTER TABLE live_event DROP CONSTRAINT IF EXISTS live_event_channel_id_fkey")
         # The processors' claim query (pending rows in arrival order) and the lists
         # users watch; done rows, the bulk of the table, are in neither index.
         self.env.cr.execute("""

@@ -4,6 +4,7 @@ from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from ..models.platforms.base import InboxEvent
 from .common import LiveCommerceCase
 
 
@@ -44,3 +45,14 @@ class TestChannel(LiveCommerceCase):
         self.assertEqual(self.channel_a.session_count, 1)
         self.assertEqual(self.channel_a.fan_count, 2)
         self.assertEqual(self.channel_a.action_view_fans()["domain"], [("live_identity_ids.channel_id", "=", self.channel_a.id)])
+
+    def test_deleting_a_channel_deletes_its_inbox(self):
+        channel = self.env["live.channel"].create({"name": "Short-lived", "code": "short-lived", "platform": "generic"})
+        creds = self.env["live.channel"]._webhook_credentials("short-lived")
+        event = InboxEvent.make("gone-1", "comment", {"id": "gone-1"}, "room")
+        self.assertEqual(self.env["live.event"]._store(creds, [event]), (1, 0))
+        kept = self.env["live.event"].search([("channel_id", "=", self.channel_a.id)])
+        channel.unlink()
+        self.env.cr.execute("SELECT count(*) FROM live_event WHERE channel_id = %s", [channel.id])
+        self.assertEqual(self.env.cr.fetchone()[0], 0)
+        self.assertEqual(self.env["live.event"].search([("channel_id", "=", self.channel_a.id)]), kept)
