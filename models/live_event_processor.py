@@ -232,10 +232,11 @@ class LiveEventProcessor(models.AbstractModel):
         # indexes still guard the data, and the ORM would cost more than the partner.
         self.env.cr.execute("""
             INSERT INTO live_fan_identity (partner_id, channel_id, platform, company_id, identity_type, value,
-                                           nickname, avatar_url, first_seen, create_uid, create_date, write_uid,
-                                           write_date)
+                                           nickname, avatar_url, avatar_state, first_seen, create_uid, create_date,
+                                           write_uid, write_date)
             SELECT u.partner_id, u.channel_id, u.platform, u.company_id, u.identity_type, u.value, u.nickname,
-                   u.avatar_url, u.first_seen, %s, now() AT TIME ZONE 'UTC', %s, now() AT TIME ZONE 'UTC'
+                   u.avatar_url, CASE WHEN u.avatar_url IS NOT NULL THEN 'pending' END,
+                   u.first_seen, %s, now() AT TIME ZONE 'UTC', %s, now() AT TIME ZONE 'UTC'
               FROM unnest(%s::int[], %s::int[], %s::varchar[], %s::int[], %s::varchar[], %s::varchar[],
                           %s::varchar[], %s::varchar[], %s::timestamp[])
                    AS u(partner_id, channel_id, platform, company_id, identity_type, value, nickname, avatar_url,
@@ -245,6 +246,8 @@ class LiveEventProcessor(models.AbstractModel):
             "avatar_url", "first_seen")])
         self.env["live.fan.identity"].invalidate_model()
         partners.invalidate_recordset(["live_identity_ids"])
+        if any(vals["avatar_url"] for vals in identity_vals):
+            self.env["live.fan.identity"]._wake_avatar_job()  # downloads are not the processor's job
         for key, vals in zip(keys, identity_vals):
             found[key] = (vals["partner_id"], vals["nickname"])
 

@@ -11,3 +11,4 @@ from . import test_webhook_platforms
 from . import test_event_processing
 from . import test_i18n
 from . import test_inbox_connections
+from . import test_fan_avatar
