@@ -38,7 +38,10 @@ class LiveFanIdentity(models.Model):
         super().init()
         self.env.cr.execute("""
             CREATE INDEX IF NOT EXISTS live_fan_identity_avatar_pending_idx
-                ON live_fan_identity (id) WHERE avatar_state = 'pending'
+                ON live_fan_identity (id) WHERE avatar_state = 'pending';
+            -- Identities stored before avatars were downloaded.
+            UPDATE live_fan_identity SET avatar_state = 'pending'
+             WHERE avatar_url IS NOT NULL AND avatar_state IS NULL;
         """)
 
     @api.model_create_multi
