@@ -198,8 +198,17 @@ def main():
         for _ in range(args.rounds):
             empties.append(measure(empty_path, batch, health))
             ours.append(measure(path, batch, health))
+        # The spread shows how much of a difference between runs is the machine's.
+        print(f"  rounds ({batch}-event bodies), ours / empty: "
+              + ", ".join(f"{o:,.0f} / {e:,.0f} = {o / e:.2f}" for e, o in zip(empties, ours)), flush=True)
         return statistics.median(empties), statistics.median(ours)
 
+    # Unmeasured warm-up of both routes: worker caches, the webhook's connections
+    # and their prepared statements, PostgreSQL's buffers.
+    for warm_path in (empty_path, path):
+        name = f"{tmp}/warm{next(counter)}"
+        write_requests(name, args.secret, 1, 3000, 2)
+        wrk(f"{args.url}{warm_path}", 3, args.connections, script=script, args=[warm_path, name])
     empty, single = paired(1)
     report("empty Odoo route (same routing, same bodies)", empty, "req/s")
     report("single-event pushes", single, "req/s", single / empty, 0.80)
