@@ -24,8 +24,8 @@ MAX_IDLE_CONNECTIONS = 4  # per database and process: the workers' threads rarel
 
 
 class InboxConnections:
-    """A small pool of autocommit connections to one database, each with the
-    `statements` (name -> "PREPARE ... AS ..." text) prepared on connect."""
+    """A small pool of autocommit connections to one database, on each of which
+    `statements` (the "PREPARE name AS ..." texts) run once, on connect."""
 
     def __init__(self, dbname, statements):
         self.dbname = dbname
@@ -46,8 +46,9 @@ class InboxConnections:
                     cr.execute(sql, params)
                     rows = cr.fetchall()
             except (psycopg2.OperationalError, psycopg2.InterfaceError):
+                broken = self._was_broken(cnx)  # before close(), which makes any connection look broken
                 cnx.close()
-                if attempt == 2 or not self._was_broken(cnx):
+                if attempt == 2 or not broken:
                     raise
                 _logger.info("Inbox connection to %s was broken; reconnecting", self.dbname)
                 continue

@@ -1,5 +1,7 @@
 import time
 
+import psycopg2.errors
+
 from odoo.tests import TransactionCase, tagged
 
 from ..models.inbox_connections import InboxConnections
@@ -26,6 +28,21 @@ class TestInboxConnections(TransactionCase):
         self.assertNotEqual(first_pid, second_pid)
         [(third_pid,)] = pool.execute("EXECUTE lcc_probe", ())
         self.assertEqual(third_pid, second_pid, "a healthy connection is reused, statements still prepared")
+
+    def test_statement_timeout_is_not_taken_for_a_broken_connection(self):
+        connected = []
+
+        class CountingConnections(InboxConnections):
+            def _connect(self):
+                connected.append(super()._connect())
+                return connected[-1]
+
+        pool = CountingConnections(self.env.cr.dbname, (
+            "SET statement_timeout = 50", "PREPARE lcc_probe_slow AS SELECT pg_sleep(1)"))
+        self.addCleanup(lambda: [cnx.close() for cnx in connected])
+        with self.assertRaises(psycopg2.errors.QueryCanceled):
+            pool.execute("EXECUTE lcc_probe_slow", ())
+        self.assertEqual(len(connected), 1, "a canceled statement is not retried on a new connection")
 
     def test_error_in_the_statement_propagates_and_the_connection_is_not_kept(self):
         pool = InboxConnections(self.env.cr.dbname, ("PREPARE lcc_probe_fail AS SELECT 1 / $1",))
