@@ -70,8 +70,7 @@ class LiveFanIdentity(models.Model):
             cron.sudo()._trigger()
 
     def action_retry_avatar(self):
-        self.write({"avatar_state": "pending", "avatar_attempts": 0, "avatar_error": False})
-        self._wake_avatar_job()
+        self.write({"avatar_state": "pending", "avatar_attempts": 0, "avatar_error": False})  # write() wakes the job
 
     @api.model
     def _cron_fetch_avatars(self, limit=200):
