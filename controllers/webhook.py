@@ -30,7 +30,7 @@ class LiveCommerceWebhook(http.Controller):
             return request.make_json_response({"error": "unknown channel"}, status=404)
         adapter = get_adapter(creds.platform)
         httprequest = request.httprequest
-        limit = env["live.event"]._max_body_bytes()
+        limit = creds.max_body_bytes
         try:
             # Refused before reading when announced; chunked bodies carry no length.
             if (httprequest.content_length or 0) > limit:

@@ -10,7 +10,6 @@ push is committed before the answer leaves.
 """
 import logging
 import os
-import queue
 import threading
 
 import psycopg2
@@ -30,7 +29,8 @@ class InboxConnections:
     def __init__(self, dbname, statements):
         self.dbname = dbname
         self.statements = statements
-        self._idle = queue.LifoQueue()
+        # list.pop()/append() are atomic: no lock needed between a worker's threads
+        self._idle = []
 
     def execute(self, sql, params):
         """Run `sql` (an EXECUTE of a prepared statement) and return its rows.
@@ -65,15 +65,15 @@ class InboxConnections:
     def _borrow(self):
         while True:
             try:
-                cnx = self._idle.get_nowait()
-            except queue.Empty:
+                cnx = self._idle.pop()
+            except IndexError:
                 return self._connect()
             if not cnx.closed:
                 return cnx
 
     def _give_back(self, cnx):
-        if self._idle.qsize() < MAX_IDLE_CONNECTIONS:
-            self._idle.put(cnx)
+        if len(self._idle) < MAX_IDLE_CONNECTIONS:
+            self._idle.append(cnx)
         else:
             cnx.close()
 
@@ -92,12 +92,14 @@ _pools_lock = threading.Lock()
 
 
 def inbox_connections(dbname, statements):
-    """The process's pool for `dbname`; keyed by pid too, so a forked worker never
-    shares its parent's sockets."""
-    key = (os.getpid(), dbname)
-    pool = _pools.get(key)
+    """The process's pool for `dbname`."""
+    pool = _pools.get(dbname)
     if pool is None:
         with _pools_lock:
-            pool = _pools.setdefault(key, InboxConnections(dbname, statements))
+            pool = _pools.setdefault(dbname, InboxConnections(dbname, statements))
     return pool
+
+
+# A forked worker must never share its parent's sockets: it starts with no pools.
+os.register_at_fork(after_in_child=_pools.clear)
 

@@ -145,7 +145,9 @@ class LiveChannel(models.Model):
         """What the webhook needs to authenticate a push, cached per code.
 
         Called as superuser by the controller; an immutable value so the cache can
-        be shared between requests.
+        be shared between requests. The body limit rides along: it is a system
+        parameter, whose changes clear this cache too, and reading it on its own
+        would be a second cache lookup per push.
         """
         channel = self.sudo().with_context(active_test=True).search([("code", "=", code)], limit=1)
         if not channel:
@@ -153,7 +155,8 @@ class LiveChannel(models.Model):
         return Credentials(
             id=channel.id, code=channel.code, platform=channel.platform, company_id=channel.company_id.id,
             app_key=channel.app_key, app_secret=channel.app_secret, token=channel.token,
-            encoding_aes_key=channel.encoding_aes_key, message_secret=channel.message_secret)
+            encoding_aes_key=channel.encoding_aes_key, message_secret=channel.message_secret,
+            max_body_bytes=self.env["live.event"]._max_body_bytes())
 
     @api.model
     def _count_rejected_push(self, channel_id):

@@ -15,7 +15,7 @@ class TestInboxConnections(TransactionCase):
 
     def test_broken_connection_is_replaced_and_the_statement_retried(self):
         pool = InboxConnections(self.env.cr.dbname, ("PREPARE lcc_probe AS SELECT pg_backend_pid()",))
-        self.addCleanup(lambda: [cnx.close() for cnx in list(pool._idle.queue)])
+        self.addCleanup(lambda: [cnx.close() for cnx in list(pool._idle)])
         [(first_pid,)] = pool.execute("EXECUTE lcc_probe", ())
         # What a PostgreSQL restart does to an idle pooled connection.
         self.env.cr.execute("SELECT pg_terminate_backend(%s)", [first_pid])
@@ -46,10 +46,10 @@ class TestInboxConnections(TransactionCase):
 
     def test_error_in_the_statement_propagates_and_the_connection_is_not_kept(self):
         pool = InboxConnections(self.env.cr.dbname, ("PREPARE lcc_probe_fail AS SELECT 1 / $1",))
-        self.addCleanup(lambda: [cnx.close() for cnx in list(pool._idle.queue)])
+        self.addCleanup(lambda: [cnx.close() for cnx in list(pool._idle)])
         with self.assertRaises(Exception):
             pool.execute("EXECUTE lcc_probe_fail (%s::int)", (0,))
-        self.assertEqual(pool._idle.qsize(), 0)
+        self.assertEqual(len(pool._idle), 0)
         self.assertEqual(pool.execute("EXECUTE lcc_probe_fail (%s::int)", (1,)), [(1,)])
 
     def test_prepared_inbox_statements_store_once(self):

@@ -87,6 +87,9 @@ class TestGenericWebhook(WebhookCase):
                                  data=(body[i:i + 8192] for i in range(0, len(body), 8192)), headers=headers)
         self.assertEqual(response.status_code, 413)
         self.assertFalse(self._events(self.channel))
+        # The limit rides in the cached credentials: changing it applies to the next push.
+        self.env["ir.config_parameter"].set_param("live_commerce_crm.webhook_max_body_bytes", "200000")
+        self.assertEqual(self._push(self.channel, big).status_code, 200)
 
     def test_unknown_channel_is_a_404(self):
         response = self.url_open("/live_commerce/webhook/no-such-shop", data=b"{}")

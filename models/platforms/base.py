@@ -74,6 +74,7 @@ class Credentials:
     token: Optional[str] = None
     encoding_aes_key: Optional[str] = None
     message_secret: Optional[str] = None
+    max_body_bytes: int = 1024 * 1024
 
 
 @dataclass
