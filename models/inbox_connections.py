@@ -92,14 +92,14 @@ _pools_lock = threading.Lock()
 
 
 def inbox_connections(dbname, statements):
-    """The process's pool for `dbname`."""
-    pool = _pools.get(dbname)
+    """The process's pool for `dbname`; keyed by pid too, so a forked worker never
+    shares its parent's sockets. (The parent's pools stay referenced in the child:
+    a pool the child dropped would close its connections, and closing sends
+    PostgreSQL a terminate message on the socket the parent still uses.)"""
+    key = (os.getpid(), dbname)
+    pool = _pools.get(key)
     if pool is None:
         with _pools_lock:
-            pool = _pools.setdefault(dbname, InboxConnections(dbname, statements))
+            pool = _pools.setdefault(key, InboxConnections(dbname, statements))
     return pool
-
-
-# A forked worker must never share its parent's sockets: it starts with no pools.
-os.register_at_fork(after_in_child=_pools.clear)
 
