@@ -15,7 +15,8 @@ command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -qq wrk 
 DB=${LCC_BENCH_DB:-lcc_bench}
 PORT=${LCC_BENCH_PORT:-8269}
 CONF=$DATA/odoo-bench.conf
-# bench/addons holds the ingestion baseline: an empty route shaped like the webhook.
+# bench/addons holds the ingestion baselines: routes shaped like the webhook that do
+# nothing, or one database round trip.
 ADDONS_PATH="$ADDONS_PATH,$ROOT/bench/addons" HTTP_PORT=$PORT write_odoo_conf "$CONF" "$DB"
 if [ "${LCC_BENCH_REUSE:-}" = 1 ] && [ -n "$(db_psql postgres -c "SELECT 1 FROM pg_database WHERE datname = '$DB'")" ]; then
   say "Reusing benchmark database $DB (LCC_BENCH_REUSE=1): upgrading the addon"

@@ -1,8 +1,8 @@
 {
     "name": "Live Commerce CRM: benchmark baseline",
-    "summary": "An empty route with the webhook's routing options, for bench/run.sh only",
+    "summary": "Baseline routes with the webhook's routing options, for bench/run.sh only",
     "version": "18.0.1.0.0",
     "license": "LGPL-3",
-    "depends": ["web"],
+    "depends": ["web", "live_commerce_crm"],
     "installable": True,
 }
