@@ -210,7 +210,7 @@ def main():
                   + ", ".join(f"{o:,.0f} / {e:,.0f} = {o / e:.2f}" for e, o in zip(rates[0], measured)), flush=True)
         return [statistics.median(measured) for measured in rates]
 
-    # Unmeasured warm-up of both routes: worker caches, the webhook's connections
+    # Unmeasured warm-up of every route: worker caches, the webhook's connections
     # and their prepared statements, PostgreSQL's buffers.
     for warm_path in (empty_path, round_trip_path, path):
         name = f"{tmp}/warm{next(counter)}"

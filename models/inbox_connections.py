@@ -92,11 +92,11 @@ _pools_lock = threading.Lock()
 
 
 def inbox_connections(dbname, statements):
-    """The process's pool for `dbname`; keyed by pid too, so a forked worker never
-    shares its parent's sockets. (The parent's pools stay referenced in the child:
+    """The process's pool for `dbname` with `statements` prepared; keyed by pid too,
+    so a forked worker never shares its parent's sockets. (The parent's pools stay referenced in the child:
     a pool the child dropped would close its connections, and closing sends
     PostgreSQL a terminate message on the socket the parent still uses.)"""
-    key = (os.getpid(), dbname)
+    key = (os.getpid(), dbname, statements)
     pool = _pools.get(key)
     if pool is None:
         with _pools_lock:

@@ -12,7 +12,7 @@ from odoo.exceptions import UserError
 
 from .inbox_connections import inbox_connections
 from .live_channel import PLATFORM_SELECTION
-from .platforms.base import state_for
+from .platforms.base import DEFAULT_MAX_BODY_BYTES, state_for
 
 _logger = logging.getLogger(__name__)
 
@@ -30,7 +30,6 @@ TRANSIENT_PGCODES = {
 }
 MAX_ATTEMPTS = 3
 MAX_TRANSIENT_ATTEMPTS = 10
-DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_RETENTION_DAYS = 30
 DEFAULT_BATCH_SIZE = 500
 WAKEUP_RECHECK = 0.05  # seconds

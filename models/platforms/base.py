@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 ADAPTERS = {}
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024  # system parameter live_commerce_crm.webhook_max_body_bytes
 
 # Normalized event types (README, "Webhook event schema").
 INTERACTION_TYPES = frozenset({
@@ -74,7 +75,7 @@ class Credentials:
     token: Optional[str] = None
     encoding_aes_key: Optional[str] = None
     message_secret: Optional[str] = None
-    max_body_bytes: int = 1024 * 1024
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
 
 @dataclass

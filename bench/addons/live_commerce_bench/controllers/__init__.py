@@ -1,11 +1,7 @@
-import os
-
 from odoo import http
 from odoo.http import request
 
-from odoo.addons.live_commerce_crm.models.inbox_connections import InboxConnections
-
-_round_trip_pools = {}  # (pid, database) -> InboxConnections
+from odoo.addons.live_commerce_crm.models.inbox_connections import inbox_connections
 
 
 class EmptyRoute(http.Controller):
@@ -23,9 +19,6 @@ class EmptyRoute(http.Controller):
     def round_trip(self, code, **_kwargs):
         """One prepared `SELECT 1` on the webhook's kind of connection, then the same
         answer: the ceiling of any route that writes to the database before it answers."""
-        key = (os.getpid(), request.env.cr.dbname)
-        pool = _round_trip_pools.get(key)
-        if pool is None:
-            pool = _round_trip_pools[key] = InboxConnections(key[1], ("PREPARE lcc_bench_round_trip AS SELECT 1",))
+        pool = inbox_connections(request.env.cr.dbname, ("PREPARE lcc_bench_round_trip AS SELECT 1",))
         pool.execute("EXECUTE lcc_bench_round_trip", ())
         return request.make_response(b'{"accepted":0,"duplicates":0}', headers=[("Content-Type", "application/json")])
