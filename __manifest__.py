@@ -44,5 +44,6 @@
             "live_commerce_crm/static/tests/tours/*.js",
         ],
     },
+    "uninstall_hook": "uninstall_hook",
     "installable": True,
 }

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Benchmarks of the webhook pipeline. Every figure is printed beside a baseline
 # measured in the same run on the same machine:
-#   bench/run.sh ingest    HTTP ingestion (wrk) vs an empty Odoo route and raw PostgreSQL
-#   bench/run.sh process   set-based processing vs the naive ORM path
-#   bench/run.sh           both
-# Uses a fresh database `lcc_bench` (no demo data) and an Odoo server in prefork
-# mode (2 workers, no cron: ingestion is measured alone) on port 8269.
+#   bench/run.sh ingest     HTTP ingestion (wrk) vs an empty Odoo route and raw PostgreSQL
+#   bench/run.sh process    set-based processing vs the naive ORM path
+#   bench/run.sh freshness  push-to-processed lag under paced pushes at 30% and 80% of
+#                           the processing rate (LCC_BENCH_MODES=all: prefork and
+#                           threaded, one and two cron workers)
+#   bench/run.sh            all three
+# Uses a fresh database `lcc_bench` (no demo data) and Odoo servers on port 8269:
+# prefork with 2 workers and no cron for ingestion (measured alone), with cron
+# workers for freshness.
 source "$(dirname "$0")/../scripts/common.sh"
 prepare_all
 what=${1:-all}
@@ -30,6 +34,14 @@ fi
 status=0
 if [ "$what" = all ] || [ "$what" = process ]; then
   "$VENV/bin/python" "$ROOT/bench/processing.py" -c "$CONF" -d "$DB" || status=1
+fi
+if [ "$what" = all ] || [ "$what" = freshness ]; then
+  curl -sf "http://127.0.0.1:$PORT/web/health" >/dev/null && die "Port $PORT is taken: stop what listens there first."
+  mkdir -p "$DATA/logs"
+  "$VENV/bin/python" "$ROOT/bench/freshness.py" -c "$CONF" -d "$DB" --odoo-bin "$ODOO_SRC/odoo-bin" --port "$PORT" \
+    --dsn "host=$DB_HOST port=$DB_PORT user=$DB_USER dbname=$DB" --logfile "$DATA/logs/bench-freshness.log" \
+    ${LCC_BENCH_MODES:+--modes "$LCC_BENCH_MODES"} ${LCC_BENCH_FRESH_SECONDS:+--seconds "$LCC_BENCH_FRESH_SECONDS"} \
+    || status=1
 fi
 if [ "$what" = all ] || [ "$what" = ingest ]; then
   read -r CHANNEL_ID < <(db_psql "$DB" -c "

@@ -10,4 +10,5 @@ from . import live_session_fan
 from . import live_comment
 from . import live_fan_stats
 from . import live_event
+from . import ir_cron
 from . import live_event_processor

@@ -44,7 +44,7 @@ class InboxConnections:
             try:
                 with cnx.cursor() as cr:
                     cr.execute(sql, params)
-                    rows = cr.fetchall()
+                    rows = cr.fetchall() if cr.description else []
             except (psycopg2.OperationalError, psycopg2.InterfaceError):
                 broken = self._was_broken(cnx)  # before close(), which makes any connection look broken
                 cnx.close()

@@ -1,13 +1,12 @@
 import json
 import logging
-import re
 import time
 from datetime import timedelta
 
 import psycopg2.extensions
 from psycopg2 import errorcodes
 
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError
 
 from .inbox_connections import inbox_connections
@@ -32,52 +31,105 @@ MAX_ATTEMPTS = 3
 MAX_TRANSIENT_ATTEMPTS = 10
 DEFAULT_RETENTION_DAYS = 30
 DEFAULT_BATCH_SIZE = 500
-WAKEUP_RECHECK = 0.05  # seconds
-_last_wakeup = {}  # database name -> time.monotonic() of this process's last wake-up check
+# A processor call ends after this many seconds with work left, and the cron
+# framework calls it again (at most 10 times per run, then the job is run again at
+# once): the run stays well within the cron worker's time limit (limit_time_real_cron).
+DEFAULT_CALL_SECONDS = 5
 
 
-# The insert sets no create_uid/write_uid and the row carries no company_id: each
-# foreign key is one more lookup and row lock per inserted event.
-_STORE_COLUMNS = """
-    INSERT INTO live_event (channel_id, platform, message_id, event_type, room_id, occurred_at, payload, state,
-                            error, received_at, attempts, create_date, write_date)
-"""
-# Parameters, in order: channel, platform, then one value (STORE_ONE) or one array
-# (STORE_MANY) per column: message id, type, room, occurred at (unix seconds),
-# payload (JSON text), state, note.
-_STORE_ONE = _STORE_COLUMNS + """
-    VALUES ($1, $2, $3, $4, $5, to_timestamp($6) AT TIME ZONE 'UTC', $7::jsonb, $8, $9,
-            now() AT TIME ZONE 'UTC', 0, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
-    ON CONFLICT (channel_id, message_id) DO NOTHING
-    RETURNING state
-"""
-_STORE_MANY = _STORE_COLUMNS + """
-    SELECT $1, $2, u.message_id, u.event_type, u.room_id,
-           to_timestamp(u.occurred_at) AT TIME ZONE 'UTC', u.payload::jsonb, u.state, u.note,
-           now() AT TIME ZONE 'UTC', 0, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
-      FROM unnest($3, $4, $5, $6, $7, $8, $9) AS u(message_id, event_type, room_id, occurred_at, payload, state, note)
-    ON CONFLICT (channel_id, message_id) DO NOTHING
-    RETURNING state
+# The inbox lock (pg_advisory_xact_lock with two int4 keys, a key space of its own):
+# every push holds it shared while it stores and arms the processor; a processor
+# holds it exclusively for the instant in which it decides that its run may end
+# (live.event._end_run). So no push can slip between "the inbox is empty" and
+# "nobody is armed": either the processor sees the push's events, or the push sees
+# that no processor is armed and arms one.
+INBOX_LOCK = (76071, 1)
+
+# Whether a processor run is due or under way is one row, live_event_wakeup: a
+# push that finds it unarmed arms it and inserts a trigger of the first processor
+# job; a run disarms it when it ends (never deleting triggers, which the cron
+# framework removes itself at the end of a run: deleting them under it would make
+# its transaction fail to serialize).
+REARM_SECONDS = 10
+WAKEUP_TABLE = """
+CREATE TABLE IF NOT EXISTS live_event_wakeup (
+    id int PRIMARY KEY CHECK (id = 1), armed boolean NOT NULL DEFAULT false, armed_at timestamp);
+INSERT INTO live_event_wakeup (id) VALUES (1) ON CONFLICT DO NOTHING;
 """
 
+# live_event_store(): the push's one statement. It inserts the events idempotently
+# (unique per channel and message id) and, when it stored a pending event and the
+# processor is not armed, arms it with a trigger, in the same round trip. `woke` tells the caller to NOTIFY the cron workers, who LISTEN
+# on the `postgres` database (ir.cron._notifydb). The insert sets no
+# create_uid/write_uid and the row carries no company_id: each foreign key is one
+# more lookup and row lock per inserted event. PL/pgSQL, not one SQL statement:
+# the trigger check must take its snapshot after the lock is granted, and each
+# statement of a function does. The function's plans are cached per connection,
+# as a prepared statement's are.
+STORE_FUNCTION = r"""
+CREATE OR REPLACE FUNCTION live_event_store(
+    p_channel int, p_platform varchar, p_cron int,
+    p_message_ids varchar[], p_types varchar[], p_rooms varchar[], p_occurred float8[],
+    p_payloads text[], p_states varchar[], p_notes text[],
+    OUT accepted int, OUT woke boolean)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    pending int;
+BEGIN
+    PERFORM pg_advisory_xact_lock_shared(%(lock_class)s, %(lock_object)s);
+    IF cardinality(p_message_ids) = 1 THEN
+        -- The common single push: plain VALUES costs PostgreSQL half of unnest.
+        INSERT INTO live_event (channel_id, platform, message_id, event_type, room_id, occurred_at, payload,
+                                state, error, received_at, attempts, create_date, write_date)
+        VALUES (p_channel, p_platform, p_message_ids[1], p_types[1], p_rooms[1],
+                to_timestamp(p_occurred[1]) AT TIME ZONE 'UTC', p_payloads[1]::jsonb, p_states[1], p_notes[1],
+                now() AT TIME ZONE 'UTC', 0, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
+        ON CONFLICT (channel_id, message_id) DO NOTHING;
+        GET DIAGNOSTICS accepted = ROW_COUNT;
+        pending := CASE WHEN accepted = 1 AND p_states[1] = 'pending' THEN 1 ELSE 0 END;
+    ELSE
+        WITH stored AS (
+            INSERT INTO live_event (channel_id, platform, message_id, event_type, room_id, occurred_at, payload,
+                                    state, error, received_at, attempts, create_date, write_date)
+            SELECT p_channel, p_platform, u.message_id, u.event_type, u.room_id,
+                   to_timestamp(u.occurred_at) AT TIME ZONE 'UTC', u.payload::jsonb, u.state, u.note,
+                   now() AT TIME ZONE 'UTC', 0, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+              FROM unnest(p_message_ids, p_types, p_rooms, p_occurred, p_payloads, p_states, p_notes)
+                   AS u(message_id, event_type, room_id, occurred_at, payload, state, note)
+            ON CONFLICT (channel_id, message_id) DO NOTHING
+            RETURNING state
+        )
+        SELECT count(*), count(*) FILTER (WHERE state = 'pending') INTO accepted, pending FROM stored;
+    END IF;
+    woke := false;
+    IF pending > 0 AND p_cron IS NOT NULL THEN
+        -- Armed already: nothing to write (the row is only read). Armed for longer
+        -- than a run should take to notice new work: its run died, arm again.
+        UPDATE live_event_wakeup SET armed = true, armed_at = clock_timestamp() AT TIME ZONE 'UTC'
+         WHERE id = 1 AND (NOT armed OR armed_at < clock_timestamp() AT TIME ZONE 'UTC' - interval '%(rearm)s seconds');
+        IF FOUND THEN
+            -- clock_timestamp(): later than the start of any run under way, whose
+            -- end-of-run cleanup (triggers older than the run's start) keeps it.
+            INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date, write_uid, write_date)
+            VALUES (p_cron, clock_timestamp() AT TIME ZONE 'UTC', 1, now() AT TIME ZONE 'UTC', 1,
+                    now() AT TIME ZONE 'UTC');
+            woke := true;
+        END IF;
+    END IF;
+END
+$fn$
+""" % {"lock_class": INBOX_LOCK[0], "lock_object": INBOX_LOCK[1], "rearm": REARM_SECONDS}
 
-def _statement(name, types, body):
-    """The PREPARE text, its EXECUTE with psycopg2 placeholders, and the plain
-    statement with psycopg2 placeholders for Odoo's own cursors. `body` uses
-    $1..$n once each, in order."""
-    prepare = f"PREPARE {name} ({', '.join(types)}) AS {body}"
-    execute = f"EXECUTE {name} ({', '.join(f'%s::{t}' for t in types)})"
-    plain = re.sub(r"\$(\d+)", lambda match: f"%s::{types[int(match.group(1)) - 1]}", body)
-    return prepare, execute, plain
-
-
-PREPARE_ONE, EXECUTE_ONE, STORE_ONE = _statement(
-    "lcc_store_one", ("int", "varchar", "varchar", "varchar", "varchar", "float8", "text", "varchar", "text"),
-    _STORE_ONE)
-PREPARE_MANY, EXECUTE_MANY, STORE_MANY = _statement(
-    "lcc_store_many",
-    ("int", "varchar", "varchar[]", "varchar[]", "varchar[]", "float8[]", "text[]", "varchar[]", "text[]"),
-    _STORE_MANY)
+_STORE_TYPES = ("int", "varchar", "int", "varchar[]", "varchar[]", "varchar[]", "float8[]", "text[]", "varchar[]",
+                "text[]")
+# On the webhook's own connections: prepared once per connection (inbox_connections).
+PREPARE_STORE = (f"PREPARE lcc_store ({', '.join(_STORE_TYPES)}) AS "
+                 f"SELECT accepted, woke FROM live_event_store({', '.join(f'${n}' for n in range(1, 11))})")
+EXECUTE_STORE = f"EXECUTE lcc_store ({', '.join(f'%s::{t}' for t in _STORE_TYPES)})"
+# On Odoo's cursor (tests share one transaction across requests).
+STORE = f"SELECT accepted, woke FROM live_event_store({', '.join(f'%s::{t}' for t in _STORE_TYPES)})"
+INBOX_STATEMENTS = (PREPARE_STORE,)
+PROCESSOR_CODE = "model._cron_process_events()"
 
 
 class _UncheckedMany2one(fields.Many2one):
@@ -142,6 +194,8 @@ class LiveEvent(models.Model):
             CREATE INDEX IF NOT EXISTS live_event_attention_idx ON live_event (state, id)
                 WHERE state IN ('failed', 'waiting', 'ignored');
         """)
+        self.env.cr.execute(WAKEUP_TABLE)
+        self.env.cr.execute(STORE_FUNCTION)
 
     @api.depends("payload")
     def _compute_payload_display(self):
@@ -152,35 +206,45 @@ class LiveEvent(models.Model):
     # Reception (called by the controller: plain SQL, nothing else)
     # ------------------------------------------------------------------
     @api.model
-    def _store(self, creds, events):
-        """Insert the events idempotently, then wake the processor. Returns
-        (accepted, duplicates). One INSERT ... ON CONFLICT DO NOTHING RETURNING; the
-        wake-up is a second small statement, at most every WAKEUP_RECHECK seconds.
+    def _store(self, creds, events, committed=False):
+        """Insert the events idempotently and arm the processor; returns (accepted,
+        duplicates). One round trip (live_event_store), plus the NOTIFY that wakes
+        the cron workers when this push armed the processor: once per processor run,
+        not per push.
+
+        `committed` (the webhook): stored and committed on the webhook's own
+        connections before this returns, whatever the caller's transaction does
+        next; else in the caller's transaction.
         """
         if not events:
             return 0, 0
-        states = self._insert(creds, events)
-        if any(state == "pending" for (state,) in states):
-            self._wake_processor()
-        return len(states), len(events) - len(states)
-
-    def _insert(self, creds, events):
-        if len(events) == 1:
-            # The common single push: plain VALUES costs PostgreSQL half of unnest.
-            event = events[0]
-            params = (creds.id, creds.platform, event.message_id, event.event_type, event.room_id,
-                      event.occurred_at, json.dumps(event.payload, ensure_ascii=False), event.state, event.note)
+        crons = self._processor_cron_ids()
+        params = (creds.id, creds.platform, crons[0] if crons else None, [e.message_id for e in events],
+                  [e.event_type for e in events], [e.room_id for e in events], [e.occurred_at for e in events],
+                  [json.dumps(e.payload, ensure_ascii=False) for e in events],
+                  [e.state for e in events], [e.note for e in events])
+        if committed:
+            [(accepted, woke)] = self._execute_committed(EXECUTE_STORE, params, test_query=STORE)
         else:
-            params = (creds.id, creds.platform, [e.message_id for e in events], [e.event_type for e in events],
-                      [e.room_id for e in events], [e.occurred_at for e in events],
-                      [json.dumps(e.payload, ensure_ascii=False) for e in events],
-                      [e.state for e in events], [e.note for e in events])
-        if self._in_caller_transaction():
-            self.env.cr.execute(STORE_ONE if len(events) == 1 else STORE_MANY, params)
-            return self.env.cr.fetchall()
-        # The request's first statement: committed on its own, before the answer.
-        pool = inbox_connections(self.env.cr.dbname, (PREPARE_ONE, PREPARE_MANY))
-        return pool.execute(EXECUTE_ONE if len(events) == 1 else EXECUTE_MANY, params)
+            self.env.cr.execute(STORE, params)
+            accepted, woke = self.env.cr.fetchone()
+        if woke:
+            if committed:
+                self._notify_cron_workers()
+            else:
+                self.env.cr.postcommit.add(self._notify_cron_workers)
+        return accepted, len(events) - accepted
+
+    @api.model
+    def _execute_committed(self, query, params, test_query=None):
+        """Run `query` on the webhook's own connections, committed on its own before
+        the answer leaves whatever the request's transaction does next. Tests share
+        one transaction across requests and roll it back: there it joins that
+        transaction (`test_query`, for a prepared `query`). Returns its rows."""
+        if self.env.registry.in_test_mode():
+            self.env.cr.execute(test_query or query, params)
+            return self.env.cr.fetchall() if self.env.cr.description else []
+        return inbox_connections(self.env.cr.dbname, INBOX_STATEMENTS).execute(query, params)
 
     def _in_caller_transaction(self):
         """Whether the insert must join the cursor's transaction: one is open
@@ -190,29 +254,20 @@ class LiveEvent(models.Model):
                 or cnx.get_transaction_status() != psycopg2.extensions.TRANSACTION_STATUS_IDLE)
 
     @api.model
-    def _wake_processor(self):
-        # A wake-up found pending less than WAKEUP_RECHECK seconds ago still covers
-        # this push: the job it wakes claims rows until none is pending, and checks
-        # once more before it ends. Skipping the check spares one statement per push.
-        key = self.env.cr.dbname
-        now = time.monotonic()
-        if now - _last_wakeup.get(key, -WAKEUP_RECHECK) < WAKEUP_RECHECK:
-            return
-        _last_wakeup[key] = now
-        # _xmlid_to_res_id is cached: env.ref() would query the cron's existence per push.
-        cron_id = self.env["ir.model.data"]._xmlid_to_res_id("live_commerce_crm.ir_cron_process_events",
-                                                              raise_if_not_found=False)
-        if not cron_id:
-            return
-        self.env.cr.execute("""
-            INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date, write_uid, write_date)
-            SELECT %(cron)s, now() AT TIME ZONE 'UTC', 1, now() AT TIME ZONE 'UTC', 1, now() AT TIME ZONE 'UTC'
-             WHERE NOT EXISTS (SELECT 1 FROM ir_cron_trigger
-                                WHERE cron_id = %(cron)s AND call_at <= now() AT TIME ZONE 'UTC')
-            RETURNING id
-        """, {"cron": cron_id})
-        if self.env.cr.rowcount:
-            self.env.cr.postcommit.add(self.env["ir.cron"].browse(cron_id)._notifydb)
+    def _notify_cron_workers(self):
+        # The cron workers LISTEN on the `postgres` database; ir.cron._notifydb
+        # notifies there. Sent once the trigger is committed, so a woken worker finds it.
+        if not self.env.registry.in_test_mode():
+            self.env["ir.cron"].sudo()._notifydb()
+
+    @api.model
+    @tools.ormcache()
+    def _processor_cron_ids(self):
+        """The active processor jobs, the one pushes arm first (duplicates of the
+        shipped job included: they share the inbox). Cached; ir.cron changes clear it."""
+        return tuple(self.env["ir.cron"].sudo().search(
+            [("model_id.model", "=", self._name), ("code", "=", PROCESSOR_CODE), ("active", "=", True)],
+            order="priority, id").ids)
 
     @api.model
     def _max_body_bytes(self):
@@ -261,25 +316,110 @@ class LiveEvent(models.Model):
             self.env.cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
 
     @api.model
-    def _cron_process_events(self, batch_size=DEFAULT_BATCH_SIZE, time_budget=50):
-        """Work through the inbox, committing after each batch."""
+    def _cron_process_events(self, batch_size=None, time_budget=None):
+        """One processor call: claim and apply batches, committing after each, until
+        nothing is left to claim, then end the run (_end_run).
+
+        How a processor is woken (README, "Processing"): a push that stores a
+        pending event while the processor is not armed arms it (live_event_wakeup),
+        inserts a trigger of the first processor job and notifies the cron
+        workers; the pushes in between cost nothing more. A run ends only after it
+        has seen, under the inbox lock, that nothing is left to claim, and disarms
+        the processor then: the next push arms it again. No push is left waiting
+        for the cron's one-minute interval, and an idle inbox costs nothing but
+        that interval.
+        """
         # The cron framework has already queried in this transaction: end it, so the
         # first batch runs in a fresh READ COMMITTED transaction like the others.
         self.env.cr.commit()
+        batch_size = batch_size or int(self._param("live_commerce_crm.processor_batch_size", DEFAULT_BATCH_SIZE))
+        if time_budget is None:
+            time_budget = self._param("live_commerce_crm.processor_call_seconds", DEFAULT_CALL_SECONDS)
+        cron_id = self.env.context.get("cron_id")
         deadline = time.monotonic() + time_budget
-        done = 0
-        while time.monotonic() < deadline:
+        done = remaining = 0
+        helpers_called = False
+        while True:
             claimed = self._process_batch(batch_size)
             self.env.cr.commit()
             done += claimed
-            if claimed < batch_size:
+            if claimed >= batch_size and not helpers_called:
+                helpers_called = self._call_helpers(cron_id)
+            if not claimed:
+                self._read_committed()
+                ended = self._end_run(cron_id)
+                self.env.cr.commit()
+                if ended:
+                    break
+            if time.monotonic() >= deadline:
+                # Work is left: the cron framework calls again ("partially done"),
+                # and after its tenth call the workers must be told the job is
+                # still due, since no push will (the processor is still armed).
+                remaining = self._count_due()
+                if remaining:
+                    self.env.cr.postcommit.add(self._notify_cron_workers)
                 break
-        # Pushes committed after the last claim would wait for the next interval: any
-        # pending row left makes Odoo run the job again at once (partially done).
-        self.env.cr.execute("SELECT count(*) FROM (SELECT 1 FROM live_event WHERE state = 'pending' LIMIT 1000) p")
-        remaining = self.env.cr.fetchone()[0]
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done
+
+    def _end_run(self, cron_id):
+        """End the run if nothing is left to claim; returns whether it ended. The
+        caller commits at once (the lock is held until then).
+
+        Decided under the inbox lock held exclusively, in a READ COMMITTED
+        transaction of its own: every push that stored before has committed, and
+        every push after will find the processor unarmed and arm it again. Rows
+        locked by another processor are its business: it ends its run the same way.
+        """
+        cr = self.env.cr
+        cr.execute("SELECT pg_advisory_xact_lock(%s, %s)", INBOX_LOCK)
+        cr.execute("""
+            SELECT 1 FROM live_event
+             WHERE state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= now() AT TIME ZONE 'UTC')
+             LIMIT 1 FOR UPDATE SKIP LOCKED
+        """)
+        if cr.fetchone():
+            return False
+        cr.execute("UPDATE live_event_wakeup SET armed = false WHERE id = 1")
+        # Events waiting for their backoff: a trigger at the first of them (the
+        # cron workers poll due triggers at least every minute).
+        cron = cron_id or next(iter(self._processor_cron_ids()), None)
+        if cron:
+            cr.execute("""
+                INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date, write_uid, write_date)
+                SELECT %(cron)s, r.at, 1, now() AT TIME ZONE 'UTC', 1, now() AT TIME ZONE 'UTC'
+                  FROM (SELECT min(next_attempt_at) AS at FROM live_event WHERE state = 'pending') r
+                 WHERE r.at IS NOT NULL
+                   AND NOT EXISTS (SELECT 1 FROM ir_cron_trigger t WHERE t.cron_id = %(cron)s AND t.call_at = r.at)
+            """, {"cron": cron})
+        return True
+
+    def _call_helpers(self, cron_id):
+        """A full batch means a backlog: wake the other processor jobs too, so that
+        several cron workers drain it together. Returns True once asked."""
+        helpers = self.env["ir.cron"].sudo().browse(
+            [cron for cron in self._processor_cron_ids() if cron != cron_id])
+        if helpers:
+            helpers._trigger()
+            self.env.cr.commit()  # the trigger, then its NOTIFY (postcommit)
+        return True
+
+    def _count_due(self):
+        self.env.cr.execute("""
+            SELECT count(*) FROM (SELECT 1 FROM live_event
+                                   WHERE state = 'pending'
+                                     AND (next_attempt_at IS NULL OR next_attempt_at <= now() AT TIME ZONE 'UTC')
+                                   LIMIT 1000) p
+        """)
+        return self.env.cr.fetchone()[0]
+
+    def _param(self, key, default):
+        """A positive number from the system parameters, else `default`."""
+        try:
+            value = float(self.env["ir.config_parameter"].sudo().get_param(key) or "nan")
+        except ValueError:
+            return default
+        return value if value > 0 else default
 
     @api.model
     def _cron_purge_payloads(self, batch_size=10000):

@@ -5,7 +5,7 @@ import psycopg2.errors
 from odoo.tests import TransactionCase, tagged
 
 from ..models.inbox_connections import InboxConnections
-from ..models.live_event import EXECUTE_MANY, EXECUTE_ONE, PREPARE_MANY, PREPARE_ONE
+from ..models.live_event import EXECUTE_STORE, PREPARE_STORE
 
 
 @tagged("post_install", "-at_install")
@@ -52,24 +52,43 @@ class TestInboxConnections(TransactionCase):
         self.assertEqual(len(pool._idle), 0)
         self.assertEqual(pool.execute("EXECUTE lcc_probe_fail (%s::int)", (1,)), [(1,)])
 
-    def test_prepared_inbox_statements_store_once(self):
+    def test_prepared_store_keeps_each_message_once_and_arms_the_processor_once(self):
         cr = self.env.cr
+        Event = self.env["live.event"]
         channel = self.env["live.channel"].create({"name": "Prepared", "code": "prepared-test", "platform": "generic"})
-        cr.execute(PREPARE_ONE)
-        cr.execute(PREPARE_MANY)
-        self.addCleanup(cr.execute, "DEALLOCATE lcc_store_one; DEALLOCATE lcc_store_many")
-        one = (channel.id, "generic", "p-1", "comment", "room", 1764000000.5, '{"id": "p-1"}', "pending", None)
-        cr.execute(EXECUTE_ONE, one)
-        self.assertEqual(cr.fetchall(), [("pending",)])
-        cr.execute(EXECUTE_ONE, one)
-        self.assertEqual(cr.fetchall(), [], "a redelivered message is not stored twice")
+        cron_id = Event._processor_cron_ids()[0]
+        cr.execute("DELETE FROM ir_cron_trigger WHERE cron_id = %s", [cron_id])
+        cr.execute("UPDATE live_event_wakeup SET armed = false")
+        cr.execute(PREPARE_STORE)
+        self.addCleanup(cr.execute, "DEALLOCATE lcc_store")
+
+        def store(ids, types, states, notes=None, rooms=None, occurred=None):
+            cr.execute(EXECUTE_STORE, (channel.id, "generic", cron_id, ids, types, rooms or [None] * len(ids),
+                                       occurred or [None] * len(ids), [f'{{"id": "{i}"}}' for i in ids], states,
+                                       notes or [None] * len(ids)))
+            return cr.fetchone()
+
+        def triggers():
+            cr.execute("SELECT count(*) FROM ir_cron_trigger WHERE cron_id = %s", [cron_id])
+            return cr.fetchone()[0]
+
+        self.assertEqual(store(["p-0"], ["order.paid"], ["waiting"]), (1, False),
+                         "an event the processor does not apply wakes nobody")
+        self.assertEqual(triggers(), 0)
+        self.assertEqual(store(["p-1"], ["comment"], ["pending"], occurred=[1764000000.5]), (1, True))
+        self.assertEqual(triggers(), 1)
+        self.assertEqual(store(["p-1"], ["comment"], ["pending"]), (0, False), "a redelivered message is not stored twice")
+        self.assertEqual(store(["p-4"], ["like"], ["pending"]), (1, False), "armed already: no second trigger")
+        self.assertEqual(triggers(), 1)
         # Arrays whose values are all NULL must still reach their declared types.
-        many = (channel.id, "generic", ["p-1", "p-2", "p-3"], ["comment", "order.paid", "mystery"], [None] * 3,
-                [None] * 3, ['{"id": "p-1"}', '{"id": "p-2"}', '{"id": "p-3"}'], ["pending", "waiting", "ignored"],
-                [None, None, "Unknown event type 'mystery'"])
-        cr.execute(EXECUTE_MANY, many)
-        self.assertEqual(sorted(state for (state,) in cr.fetchall()), ["ignored", "waiting"])
-        events = self.env["live.event"].search([("channel_id", "=", channel.id)])
-        self.assertEqual(sorted(events.mapped("message_id")), ["p-1", "p-2", "p-3"])
+        self.assertEqual(store(["p-1", "p-2", "p-3"], ["comment", "order.paid", "mystery"],
+                               ["pending", "waiting", "ignored"], notes=[None, None, "Unknown event type 'mystery'"]),
+                         (2, False))
+        events = Event.search([("channel_id", "=", channel.id)])
+        self.assertEqual(sorted(events.mapped("message_id")), ["p-0", "p-1", "p-2", "p-3", "p-4"])
         self.assertEqual(str(events.filtered(lambda e: e.message_id == "p-1").occurred_at), "2025-11-24 16:00:00.500000")
         self.assertEqual(events.filtered(lambda e: e.message_id == "p-3").error, "Unknown event type 'mystery'")
+        cr.execute("UPDATE live_event_wakeup SET armed = false")  # what the end of a run does
+        self.assertEqual(store(["p-5", "p-6"], ["like", "like"], ["pending", "pending"]), (2, True),
+                         "a batch arms the processor once disarmed")
+        self.assertEqual(triggers(), 2)
