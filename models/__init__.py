@@ -11,4 +11,5 @@ from . import live_comment
 from . import live_fan_stats
 from . import live_event
 from . import ir_cron
+from . import ir_http
 from . import live_event_processor

@@ -1,4 +1,8 @@
+import logging
 import re
+import time
+
+import psycopg2.errors
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import ValidationError
@@ -27,6 +31,30 @@ DEFAULT_API_BASE_URL = {
 
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")
 MANAGER_GROUP = "live_commerce_crm.group_live_manager"
+STAMP_EVERY = 1.0  # seconds between two writes of a channel's last rejection, per process
+_last_stamp = {}  # (database, channel id) -> time.monotonic() of this process's last write
+
+_logger = logging.getLogger(__name__)
+
+
+COUNT_REJECTED = """
+    WITH stamped AS (
+        UPDATE live_channel SET webhook_last_rejected_at = now() AT TIME ZONE 'UTC'
+         WHERE %(stamp)s AND id = (SELECT id FROM live_channel WHERE id = %(id)s FOR UPDATE SKIP LOCKED)
+        RETURNING id)
+    SELECT nextval(%(sequence)s::regclass), (SELECT count(*) FROM stamped)
+"""
+
+
+class UnknownChannel(Exception):
+    """Raised inside the cached lookup so that a miss is not cached."""
+
+
+def _rejected_sequence(channel_id):
+    # Counting rejected pushes must cost an unauthenticated caller no lock and no
+    # transaction to retry: a PostgreSQL sequence per channel is a counter that
+    # nextval() moves outside any transaction, without a row lock.
+    return f"live_channel_rejected_{int(channel_id)}"
 
 
 class LiveChannel(models.Model):
@@ -77,7 +105,7 @@ class LiveChannel(models.Model):
              "comments, likes and gifts belong to. Empty: this channel's own sessions.")
     webhook_url = fields.Char(string="Webhook URL", compute="_compute_webhook_url")
     webhook_rejected_count = fields.Integer(
-        string="Rejected Pushes", readonly=True, copy=False,
+        string="Rejected Pushes", compute="_compute_webhook_rejected_count",
         help="Pushes refused for a bad signature or credentials since the channel was created.")
     webhook_last_rejected_at = fields.Datetime(string="Last Rejected Push", readonly=True, copy=False)
     session_ids = fields.One2many("live.session", "channel_id", string="Sessions")
@@ -116,6 +144,32 @@ class LiveChannel(models.Model):
             channel.session_count = sessions.get(channel, 0)
             channel.fan_count = fans.get(channel, 0)
 
+    def _compute_webhook_rejected_count(self):
+        counts = {}
+        if self.ids:
+            self.env.cr.execute("SELECT sequencename, last_value FROM pg_sequences WHERE sequencename = ANY(%s)",
+                                [[_rejected_sequence(channel_id) for channel_id in self.ids]])
+            counts = dict(self.env.cr.fetchall())
+        for channel in self:
+            channel.webhook_rejected_count = counts.get(_rejected_sequence(channel.id) if channel.id else None) or 0
+
+    def init(self):
+        # Channels created before rejections were counted by sequences keep their count.
+        self.env.cr.execute("SELECT id FROM live_channel")
+        self._create_rejected_sequences([channel_id for (channel_id,) in self.env.cr.fetchall()])
+        self.env.cr.execute("""
+            SELECT 1 FROM information_schema.columns
+             WHERE table_name = 'live_channel' AND column_name = 'webhook_rejected_count'""")
+        if self.env.cr.fetchone():
+            self.env.cr.execute("SELECT id, webhook_rejected_count FROM live_channel WHERE webhook_rejected_count > 0")
+            for channel_id, count in self.env.cr.fetchall():
+                self.env.cr.execute("SELECT setval(%s::regclass, %s)", [_rejected_sequence(channel_id), count])
+            self.env.cr.execute("ALTER TABLE live_channel DROP COLUMN webhook_rejected_count")
+
+    def _create_rejected_sequences(self, channel_ids):
+        for channel_id in channel_ids:
+            self.env.cr.execute(f"CREATE SEQUENCE IF NOT EXISTS {_rejected_sequence(channel_id)}")
+
     @api.model_create_multi
     def create(self, vals_list):
         self.env.registry.clear_cache()  # _webhook_credentials
@@ -125,7 +179,9 @@ class LiveChannel(models.Model):
                 [{"name": vals.get("name") or vals.get("code")} for vals in missing_source])
             for vals, source in zip(missing_source, sources):
                 vals["source_id"] = source.id
-        return super().create(vals_list)
+        channels = super().create(vals_list)
+        self._create_rejected_sequences(channels.ids)
+        return channels
 
     def write(self, vals):
         self.env.registry.clear_cache()  # _webhook_credentials
@@ -137,21 +193,38 @@ class LiveChannel(models.Model):
         self.env["live.event"].flush_model()
         self.env.cr.execute("DELETE FROM live_event WHERE channel_id = ANY(%s)", [self.ids])
         self.env["live.event"].invalidate_model()
-        return super().unlink()
+        ids = self.ids
+        result = super().unlink()
+        for channel_id in ids:
+            self.env.cr.execute(f"DROP SEQUENCE IF EXISTS {_rejected_sequence(channel_id)}")
+        return result
+
+    @api.model
+    def _webhook_credentials(self, code):
+        """What the webhook needs to authenticate a push, or None for an unknown code.
+
+        Known codes are cached (shared by the server's workers and requests);
+        unknown ones are not: a flood of made-up codes would evict everyone's
+        entries from Odoo's shared cache. They cost one indexed lookup each.
+        """
+        if not CODE_PATTERN.match(code or ""):
+            return None
+        try:
+            return self._webhook_credentials_known(code)
+        except UnknownChannel:
+            return None
 
     @api.model
     @tools.ormcache("code")
-    def _webhook_credentials(self, code):
-        """What the webhook needs to authenticate a push, cached per code.
-
-        Called as superuser by the controller; an immutable value so the cache can
+    def _webhook_credentials_known(self, code):
+        """Called as superuser by the controller; an immutable value so the cache can
         be shared between requests. The body limit rides along: it is a system
         parameter, whose changes clear this cache too, and reading it on its own
         would be a second cache lookup per push.
         """
         channel = self.sudo().with_context(active_test=True).search([("code", "=", code)], limit=1)
         if not channel:
-            return None
+            raise UnknownChannel(code)
         return Credentials(
             id=channel.id, code=channel.code, platform=channel.platform, company_id=channel.company_id.id,
             app_key=channel.app_key, app_secret=channel.app_secret, token=channel.token,
@@ -160,12 +233,29 @@ class LiveChannel(models.Model):
 
     @api.model
     def _count_rejected_push(self, channel_id):
-        self.env.cr.execute("""
-            UPDATE live_channel
-               SET webhook_rejected_count = coalesce(webhook_rejected_count, 0) + 1,
-                   webhook_last_rejected_at = now() AT TIME ZONE 'UTC'
-             WHERE id = %s
-        """, [channel_id])
+        """Count a push refused for its credentials, from the webhook request.
+
+        The count is the channel's sequence; the time of the last rejection is
+        written at most once a second per process, skipped when another request
+        holds the row. Committed on its own (the webhook's connections), never
+        retried, never waited for.
+        """
+        key = (self.env.cr.dbname, channel_id)
+        now = time.monotonic()
+        stamp = now - _last_stamp.get(key, -STAMP_EVERY) >= STAMP_EVERY
+        if stamp:
+            _last_stamp[key] = now
+        sequence = _rejected_sequence(channel_id)
+        Event = self.env["live.event"]
+        try:
+            try:
+                Event._execute_committed(COUNT_REJECTED, {"id": channel_id, "stamp": stamp, "sequence": sequence})
+            except psycopg2.errors.UndefinedTable:
+                # A channel inserted without the ORM (a data import in SQL).
+                Event._execute_committed(f"CREATE SEQUENCE IF NOT EXISTS {sequence}", ())
+                Event._execute_committed(COUNT_REJECTED, {"id": channel_id, "stamp": stamp, "sequence": sequence})
+        except psycopg2.Error as exc:  # the refusal stands whatever happens to its count
+            _logger.warning("Could not count a rejected push on channel %s: %s", channel_id, exc)
 
     def action_view_sessions(self):
         self.ensure_one()

@@ -12,4 +12,5 @@ from . import test_event_processing
 from . import test_i18n
 from . import test_inbox_connections
 from . import test_fan_avatar
+from . import test_webhook_limits
 from . import test_processor_wakeup

@@ -4,10 +4,12 @@ On the private server (tests/private_server.py): PostgreSQL is restarted under
 load, processors run as separate processes on the same inbox, one is killed in the
 middle of a batch.
 """
+import os
 import signal
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -114,3 +116,49 @@ def test_processor_killed_mid_batch_loses_nothing(private_odoo):
     assert "DONE 300" in stdout, stderr[-2000:]
     _assert_all_done(odoo_, prefix, 300)
     assert _like_total(odoo_, prefix) == 300
+
+
+def test_a_flood_of_bad_signatures_is_counted_exactly_without_retries(private_odoo):
+    """Refused pushes are counted outside the request's transaction: no
+    serialization failure, no retried request, no error in the log."""
+    odoo_ = private_odoo
+    sequence = f"live_channel_rejected_{odoo_.channel_id}"  # made on the first rejection: the channel came by SQL
+    before = sum(value or 0 for (value,) in odoo_.sql(
+        "SELECT last_value FROM pg_sequences WHERE sequencename = %s", [sequence]))
+    body = b'{"events": []}'
+    log_path = f"{odoo_.workdir}/server.log"
+    log_start = os.path.getsize(log_path)
+
+    def bad_push(_n):
+        return requests.post(f"{odoo_.url}/live_commerce/webhook/rel", data=body, timeout=30, headers={
+            "X-Live-Timestamp": str(int(time.time())), "X-Live-Signature": "sha256=" + "2" * 64}).status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = list(pool.map(bad_push, range(300)))
+    assert statuses == [401] * 300
+    [(after,)] = odoo_.sql("SELECT last_value FROM pg_sequences WHERE sequencename = %s", [sequence])
+    assert after - before == 300
+    with open(log_path) as log:
+        log.seek(log_start)
+        text = log.read()
+    assert "SerializationFailure" not in text and "could not serialize" not in text
+    assert " ERROR " not in text, text[-3000:]
+
+
+def test_pushes_while_the_database_is_down_get_a_503_with_retry_after(private_odoo):
+    odoo_ = private_odoo
+    odoo_.pg_ctl("stop", "-m", "fast")
+    try:
+        answer = odoo_.push([{"id": "down-1", "type": "share", "room_id": "r",
+                              "fan": {"id": "down-fan", "id_type": "open_id"}}])
+        assert answer.status_code == 503, answer.text[:500]
+        assert answer.headers.get("Retry-After")
+    finally:
+        odoo_.pg_ctl("start")
+    for _ in range(40):
+        answer = odoo_.push([{"id": "down-1", "type": "share", "room_id": "r",
+                              "fan": {"id": "down-fan", "id_type": "open_id"}}])
+        if answer.status_code == 200:
+            break
+        time.sleep(0.5)
+    assert answer.json() == {"accepted": 1, "duplicates": 0}, "the refused push is accepted once redelivered"
