@@ -23,7 +23,7 @@ import requests
 from requests.utils import requote_uri
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 _logger = logging.getLogger(__name__)
 
@@ -129,6 +129,8 @@ class LiveFanIdentity(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        if any(vals.get("avatar_url") for vals in vals_list):
+            self._check_avatar_url_source()
         for vals in vals_list:
             if vals.get("avatar_url") and "avatar_state" not in vals:
                 vals["avatar_state"] = "pending"
@@ -139,12 +141,23 @@ class LiveFanIdentity(models.Model):
 
     def write(self, vals):
         if "avatar_url" in vals:
+            if vals["avatar_url"]:
+                self._check_avatar_url_source()
             vals = dict(vals, avatar_state="pending" if vals["avatar_url"] else False, avatar_attempts=0,
                         avatar_error=False)
         result = super().write(vals)
         if vals.get("avatar_state") == "pending":
             self._wake_avatar_job()
         return result
+
+    def _check_avatar_url_source(self):
+        # The avatar URL is what the platform sent (the processor stores it as
+        # superuser); nobody types it, so nobody, customer service included, can
+        # make the server fetch an address of their choosing. The field is
+        # read-only in the views; this refuses it over RPC as well. The download
+        # checks apply to every URL anyway.
+        if not self.env.su:
+            raise AccessError(self.env._("The avatar URL comes from the platform: it cannot be set by hand."))
 
     @api.model
     def _wake_avatar_job(self):

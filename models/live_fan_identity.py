@@ -35,7 +35,8 @@ class LiveFanIdentity(models.Model):
     identity_type = fields.Selection(IDENTITY_TYPES, string="Type", required=True, default="open_id")
     value = fields.Char(required=True, index=True)
     nickname = fields.Char()
-    avatar_url = fields.Char(string="Avatar URL")
+    # What the platform sent; never typed by users (see _check_avatar_url_source).
+    avatar_url = fields.Char(string="Avatar URL", readonly=True)
     first_seen = fields.Datetime(default=fields.Datetime.now, readonly=True)
 
     def init(self):

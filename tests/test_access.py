@@ -63,3 +63,18 @@ class TestAccess(LiveCommerceCase):
             self.env["live.session"].with_user(employee).search([])
         with self.assertRaises(AccessError):
             self.channel_a.with_user(employee).read(["name"])
+
+    def test_nobody_types_an_avatar_url(self):
+        fields = self.env["live.fan.identity"].fields_get(["avatar_url"])
+        self.assertTrue(fields["avatar_url"]["readonly"])
+        identity = self._make_fan(self.channel_a, "oid-avatar").live_identity_ids
+        for role in ("service", "manager"):
+            with self.subTest(role=role):
+                as_role = identity.with_user(self.users[role])
+                with self.assertRaises(AccessError):
+                    as_role.write({"avatar_url": "http://169.254.169.254/latest/meta-data/"})
+                with self.assertRaises(AccessError):
+                    as_role.create({"partner_id": identity.partner_id.id, "channel_id": self.channel_a.id,
+                                    "value": f"oid-avatar-{role}", "avatar_url": "http://10.0.0.1/"})
+                as_role.write({"nickname": f"Set by {role}"})  # the rest of the identity stays editable
+        self.assertFalse(identity.avatar_url)
