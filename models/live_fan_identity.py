@@ -25,7 +25,10 @@ class LiveFanIdentity(models.Model):
     _rec_name = "value"
     _check_company_auto = True
 
-    partner_id = fields.Many2one("res.partner", string="Fan", required=True, ondelete="cascade", index=True)
+    # check_company: a fan of one company cannot carry another company's identity
+    # (the fan's company, when set, is the identity's).
+    partner_id = fields.Many2one(
+        "res.partner", string="Fan", required=True, ondelete="cascade", index=True, check_company=True)
     platform = fields.Selection(PLATFORM_SELECTION, required=True)
     channel_id = fields.Many2one(
         "live.channel", index=True, check_company=True, ondelete="cascade",

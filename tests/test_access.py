@@ -1,4 +1,4 @@
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from ..models.platforms.base import InboxEvent
@@ -111,6 +111,25 @@ class TestAccess(LiveCommerceCase):
         with self.assertRaises(AccessError):
             event.with_user(self.users["manager"]).action_rerun()
         self.assertEqual(event.state, "failed")
+
+    def test_service_cannot_link_an_identity_to_another_company_fan(self):
+        service = self.users["service"]
+        fan_b = self._make_fan(self.channel_b, "oid-fan-b")
+        Identity = self.env["live.fan.identity"].with_user(service)
+        with self.assertRaises(UserError):
+            Identity.create({"partner_id": fan_b.id, "channel_id": self.channel_a.id, "value": "oid-sneaky"})
+        identity = self._make_fan(self.channel_a, "oid-own").live_identity_ids.with_user(service)
+        with self.assertRaises(UserError):
+            identity.write({"partner_id": fan_b.id})
+        self.assertEqual(fan_b.live_identity_ids.mapped("value"), ["oid-fan-b"])
+
+    def test_a_fan_cannot_move_away_from_its_identities_company(self):
+        fan = self._make_fan(self.channel_a, "oid-mover")
+        with self.assertRaises(UserError):
+            fan.write({"company_id": self.company_b.id})
+        shared = self.env["res.partner"].create({"name": "Shared contact"})
+        self.env["live.fan.identity"].create({"partner_id": shared.id, "channel_id": self.channel_b.id, "value": "o-shared"})
+        shared.write({"company_id": self.company_b.id})  # the identities' company: fine
 
     def test_nobody_types_an_avatar_url(self):
         fields = self.env["live.fan.identity"].fields_get(["avatar_url"])

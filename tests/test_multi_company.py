@@ -54,3 +54,8 @@ class TestMultiCompany(LiveCommerceCase):
                 "partner_id": self.fan_a.id, "company_id": self.company_a.id,
                 "live_channel_id": self.channel_b.id,
             })
+
+    def test_identity_cannot_belong_to_another_company_fan(self):
+        with self.assertRaises(UserError):
+            self.env["live.fan.identity"].create({
+                "partner_id": self.fan_a.id, "channel_id": self.channel_b.id, "value": "oid-mixed"})
