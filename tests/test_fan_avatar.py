@@ -265,3 +265,17 @@ class TestFanAvatar(WebhookCase):
         self.assertEqual(wrong_name.avatar_error, "Download failed: connection error",
                          "the certificate is for avatars.example, not other.example")
         self.assertFalse(wrong_name.partner_id.image_1920)
+
+    def test_a_renamed_fan_gets_the_new_avatar_url_downloaded(self):
+        identity = self._new_fan("fan-new-face", f"{self.base}/page.html")
+        self.Identity._cron_fetch_avatars()
+        self.assertEqual(identity.avatar_attempts, 1)
+        event = generic_event("ev-fan-new-face-2", "like", "fan-new-face")
+        event["fan"]["avatar"] = f"{self.base}/red.png"
+        self._push(self.channel, {"events": [event]})
+        self._process()
+        self.assertEqual((identity.avatar_url, identity.avatar_state, identity.avatar_attempts),
+                         (f"{self.base}/red.png", "pending", 0))
+        self.Identity._cron_fetch_avatars()
+        self.assertEqual(identity.avatar_state, "done")
+        self.assertTrue(identity.partner_id.image_1920)
