@@ -174,6 +174,28 @@ class TestEventProcessing(TransactionCase):
         self.assertEqual(self._receive(generic_event("p1", "like", "f-p", count=1)), (0, 1),
                          "a purged event still recognizes its redelivery")
 
+    def test_payloads_inside_the_retention_are_kept(self):
+        self._receive(*(generic_event(f"age-{days}", "like", "f-age", count=1) for days in (40, 10, 0)))
+        self._receive(generic_event("age-ignored-10", "poll.voted", "f-age"))
+        self._process()
+        now = fields.Datetime.now()
+        for days in (40, 10):  # processed that many days ago
+            self.env.cr.execute("UPDATE live_event SET processed_at = %s WHERE message_id = %s",
+                                [now - timedelta(days=days), f"age-{days}"])
+        self.env.cr.execute("UPDATE live_event SET received_at = %s WHERE message_id = 'age-ignored-10'",
+                            [now - timedelta(days=10)])
+        self.Event.invalidate_model()
+        self.assertEqual(self.Event._cron_purge_payloads(), 1)
+        self.assertEqual(self._with_payload("age-"), ["age-0", "age-10", "age-ignored-10"], "30 days by default")
+        self.env["ir.config_parameter"].set_param("live_commerce_crm.event_retention_days", "7")
+        self.assertEqual(self.Event._cron_purge_payloads(), 2)
+        self.assertEqual(self._with_payload("age-"), ["age-0"])
+
+    def _with_payload(self, prefix):
+        events = self.Event.search([("message_id", "=like", prefix + "%")])
+        self.assertEqual(events.filtered("payload_purged"), events.filtered(lambda e: not e.payload))
+        return sorted(events.filtered("payload").mapped("message_id"))
+
     def test_unknown_fan_platform_or_identity_type_is_refused_before_any_write(self):
         bad_platform = generic_event("bad-platform", "comment", "f-bad-platform", room_id="bad-room", content="x")
         bad_platform["fan"].update(platform="no_such_platform", id_type="union_id")
