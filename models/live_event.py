@@ -475,6 +475,10 @@ class LiveEvent(models.Model):
     # ------------------------------------------------------------------
     def action_rerun(self):
         """Re-run events after their cause was fixed: reset them and apply them now."""
+        # Re-running rewrites the events and applies them as superuser: only those
+        # who may write the inbox (managers, ir.model.access.csv) may, and the
+        # check comes before anything runs.
+        self.check_access("write")
         to_run = self.filtered(lambda e: e.state in ("failed", "ignored", "pending"))
         if not to_run:
             raise UserError(_("Only events that failed, were ignored or are pending can be re-run."))

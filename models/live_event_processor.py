@@ -5,7 +5,8 @@ from datetime import datetime, timezone
 
 from odoo import _, api, models
 
-from .live_fan_identity import CHANNEL_SCOPED_TYPES
+from .live_channel import PLATFORM_SELECTION
+from .live_fan_identity import CHANNEL_SCOPED_TYPES, IDENTITY_TYPES
 from .platforms import get_adapter
 
 _logger = logging.getLogger(__name__)
@@ -17,6 +18,8 @@ SHARED_COUNTER_COLUMNS = [("watch_seconds", "int"), ("comment_count", "int"), ("
                           ("gift_count", "int"), ("gift_value", "numeric"), ("follow_count", "int"),
                           ("share_count", "int")]
 COUNTERS = ("enter_count", *(name for name, _type in SHARED_COUNTER_COLUMNS))
+PLATFORM_KEYS = frozenset(key for key, _label in PLATFORM_SELECTION)
+IDENTITY_TYPE_KEYS = frozenset(key for key, _label in IDENTITY_TYPES)
 # Context for the partners and sessions the processor creates: no chatter message,
 # no follower, no tracking for records created by the thousand.
 QUIET = {"tracking_disable": True, "mail_create_nolog": True, "mail_create_nosubscribe": True,
@@ -105,12 +108,28 @@ class LiveEventProcessor(models.AbstractModel):
                 event = get_adapter(platform).normalize(event_type, payload or {}, room_id, occurred)
                 if event.type in FAN_EVENTS and not event.fan:
                     raise ValueError(_("A %s event needs a fan.", event.type))
+                if event.fan:
+                    self._check_fan(event.fan)
                 if event.type in SESSION_EVENTS and not event.room_id:
                     raise ValueError(_("A %s event needs a room id.", event.type))
                 works.append(Work(event_id, channels[channel_id], event, _to_datetime(occurred, received)))
             except Exception as exc:  # noqa: BLE001 - a bad payload only fails its own event
                 self.env["live.event"].browse(event_id)._mark_error(f"{type(exc).__name__}: {exc}")
         return works
+
+    def _check_fan(self, fan):
+        """The fan's platform and identity type are written as they come (plain SQL,
+        no selection check): only our keys may pass, whatever the adapter read."""
+        if not isinstance(fan.platform, str) or fan.platform not in PLATFORM_KEYS:
+            raise ValueError(self.env._(
+                "Unknown fan platform %(platform)s: expected one of %(keys)s.",
+                platform=repr(fan.platform)[:60], keys=", ".join(sorted(PLATFORM_KEYS))))
+        if not isinstance(fan.id_type, str) or fan.id_type not in IDENTITY_TYPE_KEYS:
+            raise ValueError(self.env._(
+                "Unknown fan identity type %(id_type)s: expected one of %(keys)s.",
+                id_type=repr(fan.id_type)[:60], keys=", ".join(sorted(IDENTITY_TYPE_KEYS))))
+        if not all(isinstance(value, (str, type(None))) for value in (fan.nickname, fan.avatar)):
+            raise ValueError(self.env._("The fan's nickname and avatar must be text."))
 
     # ------------------------------------------------------------------
     def _apply(self, works):
@@ -163,12 +182,14 @@ class LiveEventProcessor(models.AbstractModel):
         channel_keys = [k for k in keys if k[0] == "channel"]
         platform_keys = [k for k in keys if k[0] == "platform"]
         self.env.cr.execute("""
-            SELECT i.channel_id, NULL::int, NULL::varchar, i.identity_type, i.value, i.partner_id, i.nickname
+            SELECT i.channel_id, NULL::int, NULL::varchar, i.identity_type, i.value, i.partner_id, i.id, i.nickname,
+                   i.avatar_url
               FROM live_fan_identity i
               JOIN unnest(%s::int[], %s::varchar[], %s::varchar[]) AS k(channel_id, identity_type, value)
                 ON i.channel_id = k.channel_id AND i.identity_type = k.identity_type AND i.value = k.value
             UNION ALL
-            SELECT NULL::int, i.company_id, i.platform, i.identity_type, i.value, i.partner_id, i.nickname
+            SELECT NULL::int, i.company_id, i.platform, i.identity_type, i.value, i.partner_id, i.id, i.nickname,
+                   i.avatar_url
               FROM live_fan_identity i
               JOIN unnest(%s::int[], %s::varchar[], %s::varchar[], %s::varchar[])
                    AS k(company_id, platform, identity_type, value)
@@ -178,9 +199,9 @@ class LiveEventProcessor(models.AbstractModel):
               [k[1] for k in platform_keys], [k[2] for k in platform_keys], [k[3] for k in platform_keys],
               [k[4] for k in platform_keys]])
         found = {}
-        for channel_id, company_id, platform, id_type, value, partner_id, nickname in self.env.cr.fetchall():
+        for channel_id, company_id, platform, id_type, value, *profile in self.env.cr.fetchall():
             key = ("channel", channel_id, id_type, value) if channel_id else ("platform", company_id, platform, id_type, value)
-            found[key] = (partner_id, nickname)
+            found[key] = tuple(profile)  # partner id, identity id, nickname, avatar URL
         return found
 
     def _resolve_fans(self, works):
@@ -192,16 +213,21 @@ class LiveEventProcessor(models.AbstractModel):
         found, missing = self._find_or_lock(list(by_key), self._lookup_identities, namespace=0)
         if missing:
             self._create_fans(missing, by_key, found)
-        renamed = []
+        changed = []
         for key, key_works in by_key.items():
-            partner_id, nickname = found[key]
+            partner_id, identity_id, nickname, avatar_url = found[key]
             for work in key_works:
                 work.partner_id = partner_id
-            latest = key_works[-1].event.fan.nickname
-            if latest and latest != nickname:
-                renamed.append((key, latest))
-        if renamed:
-            self._update_nicknames(renamed)
+            # The platform's latest word, whatever the identity's scope.
+            fans = [work.event.fan for work in reversed(key_works)]
+            new_nickname = next((fan.nickname for fan in fans if fan.nickname), None)
+            new_avatar = next((fan.avatar for fan in fans if fan.avatar), None)
+            new_nickname = new_nickname if new_nickname != nickname else None
+            new_avatar = new_avatar if new_avatar != avatar_url else None
+            if new_nickname or new_avatar:
+                changed.append((identity_id, new_nickname, new_avatar))
+        if changed:
+            self._update_profiles(sorted(changed))
 
     def _create_fans(self, keys, by_key, found):
         partner_vals, identity_vals = [], []
@@ -241,26 +267,38 @@ class LiveEventProcessor(models.AbstractModel):
                           %s::varchar[], %s::varchar[], %s::timestamp[])
                    AS u(partner_id, channel_id, platform, company_id, identity_type, value, nickname, avatar_url,
                         first_seen)
+            RETURNING partner_id, id
         """, [self.env.uid, self.env.uid] + [[vals[name] or None for vals in identity_vals] for name in (
             "partner_id", "channel_id", "platform", "company_id", "identity_type", "value", "nickname",
             "avatar_url", "first_seen")])
+        identity_by_partner = dict(self.env.cr.fetchall())  # one new partner per new identity
         self.env["live.fan.identity"].invalidate_model()
         partners.invalidate_recordset(["live_identity_ids"])
         if any(vals["avatar_url"] for vals in identity_vals):
             self.env["live.fan.identity"]._wake_avatar_job()  # downloads are not the processor's job
         for key, vals in zip(keys, identity_vals):
-            found[key] = (vals["partner_id"], vals["nickname"])
+            found[key] = (vals["partner_id"], identity_by_partner[vals["partner_id"]], vals["nickname"],
+                          vals["avatar_url"])
 
-    def _update_nicknames(self, renamed):
-        channel_rows = [(k[1], k[2], k[3], nick) for k, nick in renamed if k[0] == "channel"]
-        if channel_rows:
-            self.env.cr.execute("""
-                UPDATE live_fan_identity i SET nickname = u.nickname
-                  FROM unnest(%s::int[], %s::varchar[], %s::varchar[], %s::varchar[])
-                       AS u(channel_id, identity_type, value, nickname)
-                 WHERE i.channel_id = u.channel_id AND i.identity_type = u.identity_type AND i.value = u.value
-            """, [list(col) for col in zip(*channel_rows)])
-        self.env["live.fan.identity"].invalidate_model(["nickname"])
+    def _update_profiles(self, changes):
+        """Apply renamed fans and new avatar URLs: (identity id, nickname or None,
+        avatar URL or None) sorted by id; None keeps the current value. A new avatar
+        URL is downloaded again."""
+        self.env.cr.execute("""
+            UPDATE live_fan_identity i
+               SET nickname = coalesce(u.nickname, i.nickname),
+                   avatar_url = coalesce(u.avatar_url, i.avatar_url),
+                   avatar_state = CASE WHEN u.avatar_url IS NULL THEN i.avatar_state ELSE 'pending' END,
+                   avatar_attempts = CASE WHEN u.avatar_url IS NULL THEN i.avatar_attempts ELSE 0 END,
+                   avatar_error = CASE WHEN u.avatar_url IS NULL THEN i.avatar_error END,
+                   write_uid = %s, write_date = now() AT TIME ZONE 'UTC'
+              FROM unnest(%s::int[], %s::varchar[], %s::varchar[]) AS u(id, nickname, avatar_url)
+             WHERE i.id = u.id
+        """, [self.env.uid, *(list(column) for column in zip(*changes))])
+        self.env["live.fan.identity"].invalidate_model(
+            ["nickname", "avatar_url", "avatar_state", "avatar_attempts", "avatar_error", "write_uid", "write_date"])
+        if any(avatar for _id, _nickname, avatar in changes):
+            self.env["live.fan.identity"]._wake_avatar_job()
 
     # -- sessions ---------------------------------------------------------
     def _resolve_sessions(self, works):

@@ -25,7 +25,10 @@ class LiveFanIdentity(models.Model):
     _rec_name = "value"
     _check_company_auto = True
 
-    partner_id = fields.Many2one("res.partner", string="Fan", required=True, ondelete="cascade", index=True)
+    # check_company: a fan of one company cannot carry another company's identity
+    # (the fan's company, when set, is the identity's).
+    partner_id = fields.Many2one(
+        "res.partner", string="Fan", required=True, ondelete="cascade", index=True, check_company=True)
     platform = fields.Selection(PLATFORM_SELECTION, required=True)
     channel_id = fields.Many2one(
         "live.channel", index=True, check_company=True, ondelete="cascade",
@@ -35,7 +38,8 @@ class LiveFanIdentity(models.Model):
     identity_type = fields.Selection(IDENTITY_TYPES, string="Type", required=True, default="open_id")
     value = fields.Char(required=True, index=True)
     nickname = fields.Char()
-    avatar_url = fields.Char(string="Avatar URL")
+    # What the platform sent; never typed by users (see _check_avatar_url_source).
+    avatar_url = fields.Char(string="Avatar URL", readonly=True)
     first_seen = fields.Datetime(default=fields.Datetime.now, readonly=True)
 
     def init(self):

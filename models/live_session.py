@@ -1,5 +1,7 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+from .live_channel import MANAGER_GROUP
 
 
 class LiveSession(models.Model):
@@ -111,6 +113,14 @@ class LiveSession(models.Model):
                 vals["source_id"] = source_by_channel.get(vals["channel_id"]) or False
         return super().create(vals_list)
 
+    def write(self, vals):
+        if vals.get("state") == "scheduled" and self.filtered(lambda session: session.state != "scheduled"):
+            # Here rather than in the button's action: hosts and field controllers
+            # may write sessions, so a plain write over RPC would reset them too.
+            if not (self.env.su or self.env.user.has_group(MANAGER_GROUP)):
+                raise AccessError(_("Only managers can reset a session to scheduled."))
+        return super().write(vals)
+
     def action_start(self):
         if self.filtered(lambda s: s.state != "scheduled"):
             raise UserError(_("Only scheduled sessions can go live."))
@@ -127,6 +137,7 @@ class LiveSession(models.Model):
         self.write({"state": "reviewed"})
 
     def action_reset_to_scheduled(self):
+        # Managers only: write() checks the group.
         self.write({"state": "scheduled", "date_start": False, "date_end": False})
 
     def action_view_orders(self):

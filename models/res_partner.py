@@ -100,7 +100,12 @@ class ResPartner(models.Model):
     def write(self, vals):
         if "fan_marketing_consent" in vals and "fan_consent_date" not in vals:
             vals = dict(vals, fan_consent_date=fields.Datetime.now() if vals["fan_marketing_consent"] else False)
-        return super().write(vals)
+        result = super().write(vals)
+        if vals.get("company_id"):
+            # The other side of the identities' check_company on their fan: moving a
+            # fan to another company would leave it with the first one's identities.
+            self.sudo().live_identity_ids._check_company(["partner_id"])
+        return result
 
     def action_view_live_orders(self):
         self.ensure_one()

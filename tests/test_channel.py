@@ -46,13 +46,19 @@ class TestChannel(LiveCommerceCase):
         self.assertEqual(self.channel_a.fan_count, 2)
         self.assertEqual(self.channel_a.action_view_fans()["domain"], [("live_identity_ids.channel_id", "=", self.channel_a.id)])
 
-    def test_deleting_a_channel_deletes_its_inbox(self):
-        channel = self.env["live.channel"].create({"name": "Short-lived", "code": "short-lived", "platform": "generic"})
-        creds = self.env["live.channel"]._webhook_credentials("short-lived")
-        event = InboxEvent.make("gone-1", "comment", {"id": "gone-1"}, "room")
-        self.assertEqual(self.env["live.event"]._store(creds, [event]), (1, 0))
-        kept = self.env["live.event"].search([("channel_id", "=", self.channel_a.id)])
-        channel.unlink()
-        self.env.cr.execute("SELECT count(*) FROM live_event WHERE channel_id = %s", [channel.id])
-        self.assertEqual(self.env.cr.fetchone()[0], 0)
-        self.assertEqual(self.env["live.event"].search([("channel_id", "=", self.channel_a.id)]), kept)
+    def test_deleting_a_channel_deletes_its_inbox_only(self):
+        doomed = self.env["live.channel"].create({"name": "Short-lived", "code": "short-lived", "platform": "generic"})
+        for channel in (doomed, self.channel_a, self.channel_b):
+            creds = self.env["live.channel"]._webhook_credentials(channel.code)
+            self.env["live.event"]._store(creds, [
+                InboxEvent.make(f"{channel.code}-{n}", "comment", {"id": n}, "room") for n in range(2)])
+        others = self._inbox_ids("channel_id != %s", doomed.id)
+        self.assertEqual(len(self._inbox_ids("channel_id = %s", doomed.id)), 2)
+        self.assertGreaterEqual(len(others), 4, "both other channels have an inbox")
+        doomed.unlink()
+        self.assertFalse(self._inbox_ids("channel_id = %s", doomed.id))
+        self.assertEqual(self._inbox_ids("channel_id != %s", doomed.id), others)
+
+    def _inbox_ids(self, condition, channel_id):
+        self.env.cr.execute(f"SELECT id FROM live_event WHERE {condition} ORDER BY id", [channel_id])
+        return [row[0] for row in self.env.cr.fetchall()]

@@ -174,6 +174,74 @@ class TestEventProcessing(TransactionCase):
         self.assertEqual(self._receive(generic_event("p1", "like", "f-p", count=1)), (0, 1),
                          "a purged event still recognizes its redelivery")
 
+    def test_payloads_inside_the_retention_are_kept(self):
+        self._receive(*(generic_event(f"age-{days}", "like", "f-age", count=1) for days in (40, 10, 0)))
+        self._receive(generic_event("age-ignored-10", "poll.voted", "f-age"))
+        self._process()
+        now = fields.Datetime.now()
+        for days in (40, 10):  # processed that many days ago
+            self.env.cr.execute("UPDATE live_event SET processed_at = %s WHERE message_id = %s",
+                                [now - timedelta(days=days), f"age-{days}"])
+        self.env.cr.execute("UPDATE live_event SET received_at = %s WHERE message_id = 'age-ignored-10'",
+                            [now - timedelta(days=10)])
+        self.Event.invalidate_model()
+        self.assertEqual(self.Event._cron_purge_payloads(), 1)
+        self.assertEqual(self._with_payload("age-"), ["age-0", "age-10", "age-ignored-10"], "30 days by default")
+        self.env["ir.config_parameter"].set_param("live_commerce_crm.event_retention_days", "7")
+        self.assertEqual(self.Event._cron_purge_payloads(), 2)
+        self.assertEqual(self._with_payload("age-"), ["age-0"])
+
+    def _with_payload(self, prefix):
+        events = self.Event.search([("message_id", "=like", prefix + "%")])
+        self.assertEqual(events.filtered("payload_purged"), events.filtered(lambda e: not e.payload))
+        return sorted(events.filtered("payload").mapped("message_id"))
+
+    def test_unknown_fan_platform_or_identity_type_is_refused_before_any_write(self):
+        bad_platform = generic_event("bad-platform", "comment", "f-bad-platform", room_id="bad-room", content="x")
+        bad_platform["fan"].update(platform="no_such_platform", id_type="union_id")
+        bad_type = generic_event("bad-type", "like", "f-bad-type", room_id="bad-room", count=1)
+        bad_type["fan"].update(platform="wechat_channels_shop", id_type="email")
+        not_text = generic_event("bad-nick", "like", "f-bad-nick", room_id="bad-room", count=1)
+        not_text["fan"]["nickname"] = {"first": "Lu"}
+        self._receive(bad_platform, bad_type, not_text, generic_event("fine-1", "like", "f-fine-1", count=1))
+        now = fields.Datetime.now()
+        for attempt in range(1, 4):
+            with freeze_time(now + timedelta(minutes=attempt)):
+                self._process()
+        events = self.Event.search([("message_id", "in", ["bad-platform", "bad-type", "bad-nick"])], order="id")
+        self.assertEqual(events.mapped("state"), ["failed"] * 3)
+        self.assertEqual(events.mapped("attempts"), [3] * 3)
+        self.assertIn("Unknown fan platform 'no_such_platform'", events[0].error)
+        self.assertIn("Unknown fan identity type 'email'", events[1].error)
+        self.assertIn("nickname and avatar must be text", events[2].error)
+        self.assertFalse(self.env["live.fan.identity"].search([("value", "in", ["f-bad-platform", "f-bad-type",
+                                                                                 "f-bad-nick"])]))
+        self.assertFalse(self.env["live.session"].search([("room_id", "=", "bad-room")]))
+        self.assertFalse(self.env["live.comment"].search([("event_id", "in", events.ids)]))
+        self.assertEqual(self.Event.search([("message_id", "=", "fine-1")]).state, "done")
+
+    def test_platform_scoped_identities_follow_renames_too(self):
+        for id_type in ("union_id", "phone_hash", "open_id"):
+            with self.subTest(id_type=id_type):
+                first = generic_event(f"{id_type}-1", "comment", f"{id_type}-fan", content="hi")
+                first["fan"].update(platform="wechat_channels_shop", id_type=id_type, nickname="Old nick",
+                                    avatar="https://cdn.example.com/old.png")
+                self._receive(first)
+                self._process()
+                identity = self.env["live.fan.identity"].search([("value", "=", f"{id_type}-fan")])
+                self.assertEqual((identity.nickname, identity.avatar_url),
+                                 ("Old nick", "https://cdn.example.com/old.png"))
+                renamed = generic_event(f"{id_type}-2", "like", f"{id_type}-fan", count=1)
+                renamed["fan"].update(platform="wechat_channels_shop", id_type=id_type, nickname="New nick",
+                                      avatar="https://cdn.example.com/new.png")
+                silent = generic_event(f"{id_type}-3", "like", f"{id_type}-fan", count=1)
+                silent["fan"].update(platform="wechat_channels_shop", id_type=id_type, nickname=None)
+                self._receive(renamed, silent)
+                self._process()
+                self.assertEqual(self.env["live.fan.identity"].search([("value", "=", f"{id_type}-fan")]), identity)
+                self.assertEqual((identity.nickname, identity.avatar_url, identity.avatar_state),
+                                 ("New nick", "https://cdn.example.com/new.png", "pending"))
+
     def test_adapters_normalize_douyin_live_messages(self):
         adapter = get_adapter("douyin_live")
         event = adapter.normalize("gift", {"sec_openid": "sec1", "gift_num": 3, "gift_value": 300, "sec_gift_id": "g"},

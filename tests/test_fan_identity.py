@@ -51,10 +51,12 @@ class TestFanIdentity(LiveCommerceCase):
             self._identity(partner, channel_id=self.channel_a.id, platform="tiktok_shop", value="y")
 
     def test_fan_since_is_the_first_identity(self):
+        other_shop = self.env["live.channel"].create({
+            "name": "Kuaishou A", "code": "kuaishou-a", "platform": "kuaishou_shop", "company_id": self.company_a.id})
         with freeze_time("2026-01-02 10:00:00"):
             fan = self._make_fan(self.channel_a, "early")
         with freeze_time("2026-03-01 10:00:00"):
-            self._identity(fan, channel_id=self.channel_b.id, value="late")
+            self._identity(fan, channel_id=other_shop.id, value="late")
         self.assertEqual(str(fan.fan_since), "2026-01-02 10:00:00")
 
     def test_consent_date_follows_consent(self):

@@ -1,7 +1,14 @@
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
-from .common import LiveCommerceCase
+from ..models.platforms.base import InboxEvent
+from .common import GROUPS, LiveCommerceCase, generic_event
+
+# Every model of the addon, and the core ones it puts live-commerce data on.
+ISOLATED_MODELS = [
+    "live.channel", "live.session", "live.session.product", "live.fan.identity", "live.event", "live.comment",
+    "live.session.fan", "live.fan.stats", "res.partner", "sale.order",
+]
 
 
 @tagged("post_install", "-at_install")
@@ -14,6 +21,54 @@ class TestMultiCompany(LiveCommerceCase):
         cls.session_b = cls._make_session(cls.channel_b, "B show")
         cls.fan_a = cls._make_fan(cls.channel_a, "oid-a", "Fan of A")
         cls.fan_b = cls._make_fan(cls.channel_b, "oid-b", "Fan of B")
+        cls.data = {"a": cls._company_data(cls.company_a, "a"), "b": cls._company_data(cls.company_b, "b")}
+
+    @classmethod
+    def _company_data(cls, company, suffix):
+        """One record of every model in `company`, made the way production makes
+        them: the processor applies pushes stored in the inbox."""
+        relay = cls.env["live.channel"].create({
+            "name": f"Relay {suffix}", "code": f"relay-{suffix}", "platform": "generic", "company_id": company.id})
+        creds = cls.env["live.channel"]._webhook_credentials(relay.code)
+        events = [generic_event(f"{suffix}-{kind}", kind, f"fan-{suffix}", room_id=f"room-{suffix}", **data)
+                  for kind, data in (("fan.entered", {}), ("comment", {"content": f"hello from {suffix}"}),
+                                     ("like", {"count": 3}))]
+        Event = cls.env["live.event"]
+        Event._store(creds, [InboxEvent.make(e["id"], e["type"], e, e["room_id"], e["occurred_at"]) for e in events])
+        while Event._process_batch():
+            pass
+        cls.env.invalidate_all()  # the processor writes in SQL
+        session = cls.env["live.session"].search([("channel_id", "=", relay.id)])
+        product = cls.env["product.product"].create({"name": f"Scarf {suffix}", "company_id": company.id})
+        session.product_line_ids = [(0, 0, {"product_id": product.id, "live_price": 10})]
+        identity = cls.env["live.fan.identity"].search([("channel_id", "=", relay.id)])
+        order = cls.env["sale.order"].create({
+            "partner_id": identity.partner_id.id, "company_id": company.id, "user_id": False,
+            "live_channel_id": relay.id, "live_session_id": session.id, "platform_order_ref": f"order-{suffix}"})
+        records = {
+            "live.channel": relay, "live.session": session, "live.session.product": session.product_line_ids,
+            "live.fan.identity": identity, "live.event": Event.search([("channel_id", "=", relay.id)]),
+            "live.comment": session.comment_ids, "live.session.fan": session.audience_ids,
+            "live.fan.stats": identity.partner_id.live_fan_stats_ids, "res.partner": identity.partner_id,
+            "sale.order": order,
+        }
+        for model, found in records.items():
+            assert found and found.company_id == company, f"no {model} record in {company.name}"
+        return records
+
+    def test_every_model_is_isolated_between_companies(self):
+        addon_models = {name for name, model in self.env.registry.items()
+                        if name.startswith("live.") and not model._abstract and not model._transient}
+        self.assertLessEqual(addon_models, set(ISOLATED_MODELS), "a new model: add it here")
+        self.assertEqual(sorted(self.data["a"]), sorted(ISOLATED_MODELS))
+        for user, own, other in [*((self.users[role], "a", "b") for role in GROUPS), (self.user_b, "b", "a")]:
+            for model in ISOLATED_MODELS:
+                with self.subTest(user=user.login, model=model):
+                    mine, theirs = self.data[own][model], self.data[other][model]
+                    found = self.env[model].with_user(user).search([("id", "in", (mine | theirs).ids)])
+                    self.assertEqual(found.ids, mine.ids)
+                    with self.assertRaises(AccessError):
+                        theirs.with_user(user).read(["display_name"])
 
     def test_company_a_cannot_see_company_b_sessions(self):
         Session = self.env["live.session"].with_user(self.users["manager"])
@@ -54,3 +109,8 @@ class TestMultiCompany(LiveCommerceCase):
                 "partner_id": self.fan_a.id, "company_id": self.company_a.id,
                 "live_channel_id": self.channel_b.id,
             })
+
+    def test_identity_cannot_belong_to_another_company_fan(self):
+        with self.assertRaises(UserError):
+            self.env["live.fan.identity"].create({
+                "partner_id": self.fan_a.id, "channel_id": self.channel_b.id, "value": "oid-mixed"})
