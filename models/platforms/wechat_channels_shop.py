@@ -95,7 +95,7 @@ class WechatChannelsShopAdapter(Adapter):
             raise Rejected(401, "Bad msg_signature")
         check_replay_window(timestamp)
         if not PLAIN_ECHOSTR.fullmatch(echostr):
-            raise Rejected(401, "echostr is not a plain token of at most 64 letters or digits")
+            raise Rejected(401, "echostr is not a plain token (at most 64 letters, digits, '-' or '_')")
         return Reply(200, echostr.encode(), "text/plain")
 
     def parse(self, creds, request):
