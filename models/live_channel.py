@@ -76,7 +76,10 @@ class LiveChannel(models.Model):
         "res.company", required=True, index=True, default=lambda self: self.env.company)
     currency_id = fields.Many2one(related="company_id.currency_id")
     shop_id = fields.Char(
-        string="Platform Shop ID", help="The shop or account id on the platform, as the platform shows it.")
+        string="Platform Shop ID",
+        help="The shop or account id on the platform, as the platform shows it. When set, the webhook refuses "
+             "pushes signed for another shop: Douyin Shop checks each message's shop_id, Kuaishou the seller "
+             "id, TikTok Shop the shop_id of the notification.")
 
     # Credentials. Only managers read them; the webhook and API code reads them as superuser.
     app_key = fields.Char(string="App Key", groups=MANAGER_GROUP, copy=False)
@@ -229,7 +232,7 @@ class LiveChannel(models.Model):
             id=channel.id, code=channel.code, platform=channel.platform, company_id=channel.company_id.id,
             app_key=channel.app_key, app_secret=channel.app_secret, token=channel.token,
             encoding_aes_key=channel.encoding_aes_key, message_secret=channel.message_secret,
-            max_body_bytes=self.env["live.event"]._max_body_bytes())
+            shop_id=channel.shop_id or None, max_body_bytes=self.env["live.event"]._max_body_bytes())
 
     @api.model
     def _count_rejected_push(self, channel_id):

@@ -35,7 +35,7 @@ if [ "${SIMULATE:-}" = 1 ]; then
   # live session is room 7301002), signed with the channel's own secrets.
   channels=$(db_psql "$DB" -c "SELECT json_agg(json_build_object('code', code, 'platform', platform,
       'app_key', app_key, 'app_secret', app_secret, 'token', token, 'encoding_aes_key', encoding_aes_key,
-      'message_secret', message_secret)) FROM live_channel
+      'message_secret', message_secret, 'shop_id', shop_id)) FROM live_channel
       WHERE active AND coalesce(app_secret, message_secret, encoding_aes_key) IS NOT NULL")
   [ -n "$channels" ] || die "SIMULATE=1: no channel with credentials in $DB"
   (

@@ -71,7 +71,8 @@ class Stream:
         self.creds = Credentials(
             id=0, code=channel["code"], platform=channel["platform"], company_id=0,
             app_key=channel.get("app_key"), app_secret=channel.get("app_secret"), token=channel.get("token"),
-            encoding_aes_key=channel.get("encoding_aes_key"), message_secret=channel.get("message_secret"))
+            encoding_aes_key=channel.get("encoding_aes_key"), message_secret=channel.get("message_secret"),
+            shop_id=channel.get("shop_id"))
         self.adapter = get_adapter(channel["platform"])
         self.url = f"{url.rstrip('/')}/live_commerce/webhook/{channel['code']}"
         self.room, self.room_id, self.rng = room, room_id, rng
@@ -155,15 +156,16 @@ class Stream:
     def tick_douyin_shop(self):
         if self.rng.random() < 0.2:
             order_id, now = self._order_id(), int(time.time())
-            data = {"p_id": order_id, "s_ids": [order_id], "shop_id": 88123456, "order_status": 105,
-                    "pay_amount": self.rng.choice(SKUS)[2], "pay_time": now, "update_time": now}
+            data = {"p_id": order_id, "s_ids": [order_id], "shop_id": self.creds.shop_id or 88123456,
+                    "order_status": 105, "pay_amount": self.rng.choice(SKUS)[2], "pay_time": now, "update_time": now}
             self.events += 2
             self.push([{"tag": "100", "msg_id": self._id("o"), "data": json.dumps(dict(data, order_status=1))},
                        {"tag": "101", "msg_id": self._id("o"), "data": json.dumps(data)}])
 
     def tick_kuaishou_shop(self):
         if self.rng.random() < 0.2:
-            info = {"oid": int(self._order_id()[:18]), "buyerOpenId": self.room.someone(), "sellerId": 1}
+            info = {"oid": int(self._order_id()[:18]), "buyerOpenId": self.room.someone(),
+                    "sellerId": self.creds.shop_id or 1}
             self.events += 1
             self.push({"eventId": self._id("e"), "msgId": self._id("m"), "appKey": self.creds.app_key,
                        "event": "kwaishop_order_paySuccess", "info": json.dumps(info), "test": False,
@@ -181,7 +183,8 @@ class Stream:
     def tick_tiktok_shop(self):
         if self.rng.random() < 0.2:
             self.events += 1
-            self.push({"type": 1, "tts_notification_id": self._id("n"), "shop_id": "7495", "timestamp": int(time.time()),
+            self.push({"type": 1, "tts_notification_id": self._id("n"), "shop_id": self.creds.shop_id or "7495",
+                       "timestamp": int(time.time()),
                        "data": {"order_id": self._order_id(), "order_status": "AWAITING_SHIPMENT",
                                 "update_time": int(time.time())}})
 
@@ -222,6 +225,7 @@ def main(argv=None):
     parser.add_argument("--token")
     parser.add_argument("--encoding-aes-key")
     parser.add_argument("--message-secret")
+    parser.add_argument("--shop-id", help="the channel's Platform Shop ID, if it has one")
     parser.add_argument("--room", default="7301002", help="the platform room id of the stream")
     parser.add_argument("--fans", type=int, default=200, help="how many different people may show up")
     parser.add_argument("--rate", type=float, default=5, help="pushes per second and channel (interactions batch)")
@@ -233,7 +237,8 @@ def main(argv=None):
     elif args.channel:
         channels = [{"code": args.channel, "platform": args.platform, "app_key": args.app_key,
                      "app_secret": args.app_secret, "token": args.token,
-                     "encoding_aes_key": args.encoding_aes_key, "message_secret": args.message_secret}]
+                     "encoding_aes_key": args.encoding_aes_key, "message_secret": args.message_secret,
+                     "shop_id": args.shop_id}]
     else:
         parser.error("give --channel or --channels-json")
     seed = args.seed if args.seed is not None else random.randrange(10**6)

@@ -8,6 +8,7 @@ from . import test_demo_data
 from . import test_tour
 from . import test_webhook_generic
 from . import test_webhook_platforms
+from . import test_webhook_authentication
 from . import test_event_processing
 from . import test_i18n
 from . import test_inbox_connections

@@ -1,8 +1,10 @@
 import json
 import time
+from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 from odoo.tests import HttpCase, TransactionCase, new_test_user
+from odoo.tests.common import freeze_time
 
 from ..models.platforms import Credentials, get_adapter
 
@@ -79,7 +81,8 @@ class WebhookCase(HttpCase):
         return Credentials(
             id=channel.id, code=channel.code, platform=channel.platform, company_id=channel.company_id.id,
             app_key=channel.app_key, app_secret=channel.app_secret, token=channel.token,
-            encoding_aes_key=channel.encoding_aes_key, message_secret=channel.message_secret)
+            encoding_aes_key=channel.encoding_aes_key, message_secret=channel.message_secret,
+            shop_id=channel.shop_id or None)
 
     def _push(self, channel, payload, headers=None, query=None, raw=None, sign=True, **sign_kwargs):
         """POST `payload` (JSON-encoded unless `raw` bytes are given) as the platform would."""
@@ -104,6 +107,12 @@ class WebhookCase(HttpCase):
             total += claimed
         self.env.invalidate_all()
         return total
+
+
+def at(unix_seconds):
+    """Freeze the clock at a unix time, for the test and the HTTP server's thread alike
+    (replay windows of pushes signed at a fixed time)."""
+    return freeze_time(datetime.fromtimestamp(unix_seconds, timezone.utc))
 
 
 def generic_event(event_id, event_type, fan_id=None, room_id="room-1", occurred_at=None, **data):

@@ -132,11 +132,28 @@ class PrivateOdoo:
                 cr.execute(query, params)
                 return cr.fetchall() if cr.description else None
 
-    # -- pushes and processors ---------------------------------------------
+    # -- channels, pushes and processors -----------------------------------
+    CHANNEL_FIELDS = ("app_key", "app_secret", "token", "encoding_aes_key", "message_secret", "shop_id")
+
+    def add_channel(self, code, platform, **credentials):
+        """A channel of company 1 in the private database, with `credentials` (names of
+        CHANNEL_FIELDS); returns its Credentials, to sign pushes with `post`."""
+        rows = self.sql(f"""
+            INSERT INTO live_channel (name, code, platform, company_id, active, sequence, {", ".join(self.CHANNEL_FIELDS)})
+            VALUES (%s, %s, %s, 1, true, 10{", %s" * len(self.CHANNEL_FIELDS)}) RETURNING id""",
+                        [code, code, platform, *(credentials.get(name) for name in self.CHANNEL_FIELDS)])
+        return Credentials(rows[0][0], code, platform, 1, **credentials)
+
+    def post(self, creds, body, timeout=10, **sign_kwargs):
+        """POST the bytes `body` to the channel's URL, signed or encrypted its platform's way."""
+        headers, query, data = get_adapter(creds.platform).sign(creds, body, **sign_kwargs)
+        return requests.post(f"{self.url}/live_commerce/webhook/{creds.code}", params=query, data=data,
+                             headers=headers, timeout=timeout)
+
     def push(self, events, timeout=10):
+        """A generic push of `events` to the reliability channel."""
         creds = Credentials(self.channel_id, "rel", "generic", 1, app_secret=SECRET)
-        headers, _query, body = get_adapter("generic").sign(creds, json.dumps({"events": events}).encode())
-        return requests.post(f"{self.url}/live_commerce/webhook/rel", data=body, headers=headers, timeout=timeout)
+        return self.post(creds, json.dumps({"events": events}).encode(), timeout=timeout)
 
     def processor(self, batch=100, stall_after_claim=False):
         """A separate process running the real processor until the inbox is empty."""

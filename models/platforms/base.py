@@ -7,11 +7,14 @@ signs a push the way the platform does (`sign`).
 """
 import hmac
 import json
+import re
+import time
 from dataclasses import dataclass, field
 from typing import Optional
 
 ADAPTERS = {}
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024  # system parameter live_commerce_crm.webhook_max_body_bytes
+REPLAY_WINDOW = 300  # seconds a signed timestamp may be away from now, either way
 
 # Normalized event types (README, "Webhook event schema").
 INTERACTION_TYPES = frozenset({
@@ -50,6 +53,26 @@ def constant_time_equal(a, b):
     return hmac.compare_digest((a or "").encode(), (b or "").encode())
 
 
+def check_replay_window(timestamp, per_second=1, window=REPLAY_WINDOW):
+    """Refuse a push whose signed `timestamp` (decimal text, in 1/per_second s) is
+    missing or more than `window` seconds from now, either way. The signature proves
+    who made the push, not when: without this a captured push replays for ever.
+    Only for platforms that sign a timestamp; the others rely on the inbox dedup."""
+    if not re.fullmatch(r"[0-9]{1,20}", timestamp or ""):
+        raise Rejected(401, "Missing or malformed signed timestamp")
+    if abs(time.time() - int(timestamp) / per_second) > window:
+        raise Rejected(401, f"Timestamp outside the {window // 60}-minute window")
+
+
+def check_shop(creds, shop_id):
+    """When the channel names its platform shop, refuse a message signed for another
+    one: app credentials may be shared by several shops, and a push captured for one
+    would otherwise be accepted by the channel of another (possibly another company)."""
+    expected = (creds.shop_id or "").strip()
+    if expected and (shop_id is None or str(shop_id) != expected):
+        raise Rejected(401, "The message is for another shop than the channel's Platform Shop ID")
+
+
 def exact_json(text):
     """Parse JSON keeping integers beyond 2^53 as strings (order ids)."""
     return json.loads(text, parse_int=lambda s: int(s) if len(s) < 16 else s)
@@ -75,6 +98,7 @@ class Credentials:
     token: Optional[str] = None
     encoding_aes_key: Optional[str] = None
     message_secret: Optional[str] = None
+    shop_id: Optional[str] = None   # the platform's shop id, bound to the signed content when set
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
 
@@ -136,7 +160,9 @@ class Adapter:
         return None
 
     def parse(self, creds, request):
-        """Verify the push and return its inbox events. Raises Rejected."""
+        """Verify the push (signature, and that what the platform signed is for this
+        channel: app id, shop, fresh timestamp) and return its inbox events. Raises
+        Rejected, 401 for anything that fails authentication or binding."""
         raise NotImplementedError
 
     def ack(self, accepted, duplicates):

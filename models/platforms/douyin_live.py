@@ -3,12 +3,15 @@
 x-signature = base64(md5(raw)) with raw = the x-msg-type, x-nonce-str, x-roomid and
 x-timestamp headers as "k=v" sorted by key and joined with "&", then the body, then
 the secret. The body is a JSON array; likes are merged upstream every ~2 s and
-duplicates happen (dedup on msg_id).
+duplicates happen (dedup on msg_id). x-timestamp (milliseconds) is signed, so a push
+is refused outside the replay window: a captured one cannot be replayed later.
 """
 import base64
 import hashlib
+import time
 
-from .base import Adapter, Fan, InboxEvent, NormalizedEvent, Rejected, constant_time_equal, register
+from .base import (Adapter, Fan, InboxEvent, NormalizedEvent, Rejected, check_replay_window, constant_time_equal,
+                   register)
 
 SIGNED_HEADERS = ("x-msg-type", "x-nonce-str", "x-roomid", "x-timestamp")
 MSG_TYPES = {"live_comment": "comment", "live_like": "like", "live_gift": "gift", "live_fansclub": "follow"}
@@ -29,6 +32,7 @@ class DouyinLiveAdapter(Adapter):
         expected = signature(request.headers, request.body, creds.app_secret)
         if not constant_time_equal(request.headers.get("x-signature", ""), expected):
             raise Rejected(401, "Bad signature")
+        check_replay_window(request.headers.get("x-timestamp"), per_second=1000)
         msg_type = request.headers.get("x-msg-type", "")
         room_id = request.headers.get("x-roomid") or None
         body = self.load_json(request.body)
@@ -62,7 +66,6 @@ class DouyinLiveAdapter(Adapter):
         return NormalizedEvent(event_type, occurred_at, room_id, fan, data)
 
     def sign(self, creds, body, msg_type="live_comment", room_id="", nonce="n0nce", timestamp_ms=None, **kwargs):
-        import time
         headers = {"x-msg-type": msg_type, "x-nonce-str": nonce, "x-roomid": str(room_id),
                    "x-timestamp": str(timestamp_ms or int(time.time() * 1000))}
         headers["x-signature"] = signature(headers, body, creds.app_secret)

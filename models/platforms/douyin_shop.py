@@ -3,10 +3,15 @@
 event-sign = md5_hex(app_key + raw body + app_secret); the body is a JSON array of
 {tag, msg_id, data} where data is itself a JSON string (a single object is accepted
 too). Tag "0" is the verification push sent when the URL is saved. Amounts are fen.
+
+Binding: the app-id header must be the channel's App Key, and when the channel has a
+Platform Shop ID every message's data.shop_id must be it: one app's credentials may
+serve many shops, so a valid signature alone does not say which shop a push is for.
+Douyin signs no timestamp: a replayed push is a duplicate of its (tag, msg_id).
 """
 import hashlib
 
-from .base import Adapter, InboxEvent, Rejected, constant_time_equal, exact_json, register
+from .base import Adapter, InboxEvent, Rejected, check_shop, constant_time_equal, exact_json, register
 
 TAG_TYPES = {
     "100": "order.created", "101": "order.paid", "102": "order.shipped", "103": "order.completed",
@@ -30,8 +35,8 @@ class DouyinShopAdapter(Adapter):
     def parse(self, creds, request):
         if not (creds.app_key and creds.app_secret):
             raise Rejected(401, "The channel has no app key/secret configured")
-        if request.headers.get("app-id", creds.app_key) != creds.app_key:
-            raise Rejected(401, "app-id does not match the channel")
+        if request.headers.get("app-id") != creds.app_key:
+            raise Rejected(401, "app-id is missing or is not the channel's App Key")
         expected = sign_body(creds.app_key, creds.app_secret, request.body)
         if not constant_time_equal(request.headers.get("event-sign", "").lower(), expected):
             raise Rejected(401, "Bad signature")
@@ -52,6 +57,7 @@ class DouyinShopAdapter(Adapter):
                     data = exact_json(data)
                 except ValueError:
                     raise Rejected(400, f"Message {message['msg_id']}: 'data' is not JSON") from None
+            check_shop(creds, data.get("shop_id") if isinstance(data, dict) else None)
             payload = {"tag": tag, "msg_id": str(message["msg_id"]), "data": data}
             occurred = (data or {}).get("update_time") or (data or {}).get("create_time") if isinstance(data, dict) else None
             event_type = TAG_TYPES.get(tag, f"douyin_shop.tag_{tag}")

@@ -3,12 +3,18 @@
 The body is Base64 of AES-CBC ciphertext (key = base64_decode(message secret),
 IV = 16 zero bytes, PKCS#7). There is no signature header: decrypting with the
 shared key is the check. `test: true` envelopes are heartbeats.
+
+Binding: the message secret may be shared by the shops of one app, so the envelope's
+appKey must be the channel's App Key (an envelope without one is refused), and when
+the channel has a Platform Shop ID the seller must be it: `sellerId` in `info`, or
+for events whose info has none (after-sales) the envelope's `userId`, the seller who
+authorised the app. Nothing time-bound is signed: replays are inbox duplicates.
 """
 import base64
 import binascii
 import json
 
-from .base import Adapter, InboxEvent, Rejected, Reply, exact_json, register
+from .base import Adapter, InboxEvent, Rejected, Reply, check_shop, exact_json, register
 from .crypto import aes_cbc_decrypt, aes_cbc_encrypt, pkcs7_pad, pkcs7_unpad
 
 ZERO_IV = b"\0" * 16
@@ -51,8 +57,10 @@ class KuaishouShopAdapter(Adapter):
             raise Rejected(401, "The body does not decrypt with the channel's message secret") from None
         if not isinstance(envelope, dict):
             raise Rejected(400, "The decrypted message is not an object")
-        if creds.app_key and envelope.get("appKey") not in (None, creds.app_key):
-            raise Rejected(401, "appKey does not match the channel")
+        if not creds.app_key:
+            raise Rejected(401, "The channel has no app key configured")
+        if envelope.get("appKey") != creds.app_key:
+            raise Rejected(401, "appKey is missing or is not the channel's App Key")
         if envelope.get("test"):
             return []
         message_id = envelope.get("msgId") or envelope.get("eventId")
@@ -64,6 +72,9 @@ class KuaishouShopAdapter(Adapter):
                 envelope = dict(envelope, info=exact_json(info))
             except ValueError:
                 raise Rejected(400, "'info' is not JSON") from None
+        info = envelope.get("info")
+        seller = info.get("sellerId") if isinstance(info, dict) else None
+        check_shop(creds, envelope.get("userId") if seller is None else seller)
         occurred = envelope.get("updateTime") or envelope.get("createTime")
         occurred = occurred / 1000.0 if isinstance(occurred, (int, float)) and occurred > 1e11 else occurred
         event_type = EVENT_TYPES.get(envelope["event"], f"kuaishou.{envelope['event']}")

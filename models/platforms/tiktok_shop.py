@@ -3,11 +3,18 @@
 Authorization (no "Bearer") = hex(HMAC_SHA256(key=app_secret, msg=app_key + raw
 body)); 401 otherwise. At-least-once delivery: dedup on tts_notification_id. The
 answer is 200 with an empty body.
+
+Binding: one app signs for all the shops that authorised it, so when the channel has
+a Platform Shop ID the body's shop_id must be it. No replay window: the signature
+covers app_key + body only, and TikTok retries the very same body (its `timestamp`
+included) about 2 min, 30 min, 3 h and 12 h later, so a window would refuse its own
+retries. A replay into the same channel is a duplicate of its tts_notification_id;
+into another shop's channel, the shop_id check refuses it.
 """
 import hashlib
 import hmac
 
-from .base import Adapter, InboxEvent, Rejected, Reply, constant_time_equal, register
+from .base import Adapter, InboxEvent, Rejected, Reply, check_shop, constant_time_equal, register
 
 ORDER_STATUS_TYPES = {
     "UNPAID": "order.created", "ON_HOLD": "order.paid", "AWAITING_SHIPMENT": "order.paid",
@@ -34,6 +41,8 @@ class TiktokShopAdapter(Adapter):
         body = self.load_json(request.body)
         if not isinstance(body, dict) or not body.get("tts_notification_id"):
             raise Rejected(400, "The body needs a 'tts_notification_id'")
+        # No time window, on purpose: TikTok retries the same signed body for hours.
+        check_shop(creds, body.get("shop_id"))
         data = body.get("data") if isinstance(body.get("data"), dict) else {}
         if body.get("type") == 1:
             event_type = ORDER_STATUS_TYPES.get(data.get("order_status"), "order.updated")

@@ -6,17 +6,26 @@ sha1 of the sorted token/timestamp/nonce/Encrypt; Encrypt is AES-256-CBC with ke
 base64(EncodingAESKey + "="), IV = key[:16], PKCS#7 over 32-byte blocks, and the
 plaintext is 16 random bytes + 4-byte big-endian length + message + appid.
 order_id exceeds 2^53: it is kept as a string.
+
+Binding: the appid that ends the plaintext must be the channel's App Key (one
+EncodingAESKey may be configured for several apps), and the signed `timestamp` must
+be within the replay window, on POST and on the GET verification.
 """
 import base64
 import binascii
 import hashlib
 import json
 import os
+import re
 import struct
+import time
 
-from .base import Adapter, InboxEvent, Rejected, Reply, constant_time_equal, exact_json, register
+from .base import (Adapter, InboxEvent, Rejected, Reply, check_replay_window, constant_time_equal, exact_json,
+                   register)
 from .crypto import aes_cbc_decrypt, aes_cbc_encrypt, pkcs7_pad, pkcs7_unpad
 
+# What the GET verification may echo (see challenge()): WeChat sends digits.
+PLAIN_ECHOSTR = re.compile(r"[A-Za-z0-9_-]{1,64}")
 EVENT_TYPES = {
     "channels_ec_order_new": "order.created",
     "channels_ec_order_pay": "order.paid",
@@ -51,8 +60,8 @@ def decrypt(creds, encrypted):
         message, appid = plain[20:20 + length], plain[20 + length:].decode()
     except (binascii.Error, ValueError, struct.error, UnicodeDecodeError):
         raise Rejected(401, "Encrypt does not decrypt with the channel's EncodingAESKey") from None
-    if creds.app_key and appid != creds.app_key:
-        raise Rejected(401, "The message is for another appid")
+    if not creds.app_key or appid != creds.app_key:
+        raise Rejected(401, "The message is for another appid than the channel's App Key")
     return message
 
 
@@ -67,13 +76,27 @@ class WechatChannelsShopAdapter(Adapter):
     platform = "wechat_channels_shop"
 
     def challenge(self, creds, request):
+        # The docs (developers.weixin.qq.com/doc/channels/API/basics/message_push.html,
+        # "验证消息的确来自微信服务器") sign only token, timestamp and nonce, and ask for
+        # echostr back "as is". echostr is not signed: with one captured signature
+        # triple anyone could make this URL answer content of their choosing. So the
+        # triple is only good within the replay window, echostr must be a short plain
+        # token (the docs' example is digits, 4375120948345356249), and when a
+        # msg_signature comes along (as in the secure-mode verification of other WeChat
+        # products) it must sign the echostr too.
         query = request.query
         if not creds.token:
             raise Rejected(401, "The channel has no token configured")
-        expected = sha1_signature(creds.token, query.get("timestamp", ""), query.get("nonce", ""))
-        if not constant_time_equal(query.get("signature", ""), expected):
+        timestamp, nonce, echostr = query.get("timestamp", ""), query.get("nonce", ""), query.get("echostr", "")
+        if not constant_time_equal(query.get("signature", ""), sha1_signature(creds.token, timestamp, nonce)):
             raise Rejected(401, "Bad signature")
-        return Reply(200, (query.get("echostr") or "").encode(), "text/plain")
+        if "msg_signature" in query and not constant_time_equal(
+                query["msg_signature"], sha1_signature(creds.token, timestamp, nonce, echostr)):
+            raise Rejected(401, "Bad msg_signature")
+        check_replay_window(timestamp)
+        if not PLAIN_ECHOSTR.fullmatch(echostr):
+            raise Rejected(401, "echostr is not a plain token (at most 64 letters, digits, '-' or '_')")
+        return Reply(200, echostr.encode(), "text/plain")
 
     def parse(self, creds, request):
         query = request.query
@@ -86,6 +109,7 @@ class WechatChannelsShopAdapter(Adapter):
         expected = sha1_signature(creds.token, query.get("timestamp", ""), query.get("nonce", ""), encrypted)
         if not constant_time_equal(query.get("msg_signature", ""), expected):
             raise Rejected(401, "Bad signature")
+        check_replay_window(query.get("timestamp"))
         try:
             message = exact_json(decrypt(creds, encrypted).decode("utf-8"))
         except (ValueError, UnicodeDecodeError):
@@ -108,7 +132,8 @@ class WechatChannelsShopAdapter(Adapter):
     def reject(self, rejected):
         return Reply(rejected.status, rejected.message.encode(), "text/plain")
 
-    def sign(self, creds, body, timestamp="1714112445", nonce="415670741", **kwargs):
+    def sign(self, creds, body, timestamp=None, nonce="415670741", **kwargs):
+        timestamp = timestamp or str(int(time.time()))
         encrypted = encrypt(creds, body)
         query = {"timestamp": timestamp, "nonce": nonce, "encrypt_type": "aes", "openid": kwargs.get("openid", ""),
                  "signature": sha1_signature(creds.token, timestamp, nonce),
