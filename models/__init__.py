@@ -13,3 +13,7 @@ from . import live_event
 from . import ir_cron
 from . import ir_http
 from . import live_event_processor
+from . import live_channel_orders
+from . import live_order_refund
+from . import live_order_importer
+from . import live_order_fetch

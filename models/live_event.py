@@ -17,7 +17,7 @@ _logger = logging.getLogger(__name__)
 
 EVENT_STATES = [
     ("pending", "Pending"),
-    ("waiting", "Waiting for Order Import"),
+    ("waiting", "Waiting for the Platform"),
     ("done", "Done"),
     ("failed", "Needs Attention"),
     ("ignored", "Ignored"),
@@ -177,6 +177,8 @@ class LiveEvent(models.Model):
     attempts = fields.Integer(readonly=True)
     next_attempt_at = fields.Datetime(string="Next Attempt", readonly=True)
     error = fields.Text(readonly=True)
+    order_ref = fields.Char(string="Platform Order", readonly=True,
+                            help="The platform order the event is about, once the processor has read it.")
     session_id = fields.Many2one("live.session", readonly=True, ondelete="set null")
     partner_id = fields.Many2one("res.partner", string="Fan", readonly=True, ondelete="set null")
 
@@ -193,6 +195,8 @@ class LiveEvent(models.Model):
             CREATE INDEX IF NOT EXISTS live_event_pending_idx ON live_event (id) WHERE state = 'pending';
             CREATE INDEX IF NOT EXISTS live_event_attention_idx ON live_event (state, id)
                 WHERE state IN ('failed', 'waiting', 'ignored');
+            CREATE INDEX IF NOT EXISTS live_event_order_idx ON live_event (channel_id, order_ref)
+                WHERE order_ref IS NOT NULL;
         """)
         self.env.cr.execute(WAKEUP_TABLE)
         self.env.cr.execute(STORE_FUNCTION)
@@ -479,9 +483,10 @@ class LiveEvent(models.Model):
         # who may write the inbox (managers, ir.model.access.csv) may, and the
         # check comes before anything runs.
         self.check_access("write")
-        to_run = self.filtered(lambda e: e.state in ("failed", "ignored", "pending"))
+        to_run = self.filtered(lambda e: e.state in ("failed", "ignored", "pending", "waiting"))
         if not to_run:
-            raise UserError(_("Only events that failed, were ignored or are pending can be re-run."))
+            raise UserError(_("Only events that failed, were ignored, are pending or wait for the platform can be "
+                              "re-run."))
         for event in to_run.filtered(lambda e: e.state == "ignored"):
             # The type may be known now (a newer version of the addon): classify again.
             state, note = state_for(event.event_type)
@@ -491,13 +496,14 @@ class LiveEvent(models.Model):
         pending = to_run.filtered(lambda e: e.state == "pending")
         if pending:
             self._process_batch(limit=len(pending), ids=pending.ids)
-        done = to_run.filtered(lambda e: e.state == "done")
+        done = to_run.filtered(lambda e: e.state in ("done", "waiting"))
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "type": "success" if len(done) == len(to_run) else "warning",
-                "message": _("%(done)s of %(total)s events applied.", done=len(done), total=len(to_run)),
+                "message": _("%(done)s of %(total)s events applied or handed to the platform's order API.",
+                             done=len(done), total=len(to_run)),
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }

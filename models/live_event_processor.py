@@ -8,11 +8,14 @@ from odoo import _, api, models
 from .live_channel import PLATFORM_SELECTION
 from .live_fan_identity import CHANNEL_SCOPED_TYPES, IDENTITY_TYPES
 from .platforms import get_adapter
+from .platforms.base import ORDER_TYPES, SNAPSHOT_TYPES, FetchOrder
+from .platforms.orders import PlatformOrder, snapshot_event
 
 _logger = logging.getLogger(__name__)
 
 FAN_EVENTS = frozenset({"fan.entered", "fan.left", "comment", "like", "gift", "follow", "share"})
 SESSION_EVENTS = frozenset({"session.started", "session.ended", "session.stats"})
+ORDER_EVENTS = ORDER_TYPES | SNAPSHOT_TYPES  # applied by live.order.importer
 # The counters of live.interaction.counters, added up by both upserts.
 SHARED_COUNTER_COLUMNS = [("watch_seconds", "int"), ("comment_count", "int"), ("like_count", "int"),
                           ("gift_count", "int"), ("gift_value", "numeric"), ("follow_count", "int"),
@@ -71,6 +74,10 @@ class LiveEventProcessor(models.AbstractModel):
     def _process(self, events):
         self = self.sudo()
         works = self._normalize(events)
+        orders = [work for work in works if work.event.type in ORDER_EVENTS]
+        if orders:
+            works = [work for work in works if work.event.type not in ORDER_EVENTS]
+            self.env["live.order.importer"]._import(orders)
         if not works:
             return
         try:
@@ -105,7 +112,15 @@ class LiveEventProcessor(models.AbstractModel):
         works = []
         for event_id, channel_id, platform, event_type, payload, room_id, occurred, received in rows:
             try:
-                event = get_adapter(platform).normalize(event_type, payload or {}, room_id, occurred)
+                adapter = get_adapter(platform)
+                if event_type in SNAPSHOT_TYPES:
+                    event = snapshot_event(event_type, payload, room_id, occurred)
+                else:
+                    event = adapter.normalize(event_type, payload or {}, room_id, occurred)
+                if event.type in ORDER_TYPES and not isinstance(event.data, PlatformOrder):
+                    # A push that carries only ids: the order is fetched from the platform.
+                    reference = adapter.order_reference(event.type, payload or {})
+                    event.data = reference and FetchOrder(*reference)
                 if event.type in FAN_EVENTS and not event.fan:
                     raise ValueError(_("A %s event needs a fan.", event.type))
                 if event.fan:

@@ -52,10 +52,16 @@ class LiveSession(models.Model):
     comment_ids = fields.One2many("live.comment", "session_id", string="Comments", readonly=True)
 
     sale_order_ids = fields.One2many("sale.order", "live_session_id", string="Orders")
-    order_count = fields.Integer(compute="_compute_sales")
+    order_count = fields.Integer(
+        string="Paid Orders", compute="_compute_sales",
+        help="Confirmed orders attributed to this session (quotations and cancelled orders are not counted).")
     gmv = fields.Monetary(
         string="GMV", compute="_compute_sales",
-        help="Total of the confirmed orders attributed to this session.")
+        help="Total of the paid orders attributed to this session (what buyers paid plus the platforms' "
+             "discounts).")
+    refund_amount = fields.Monetary(
+        string="Refunds", compute="_compute_sales", help="What the platforms refunded on this session's paid orders.")
+    net_gmv = fields.Monetary(string="Net GMV", compute="_compute_sales", help="GMV less refunds.")
     roi = fields.Float(string="ROI", compute="_compute_sales", help="GMV divided by ad spend.")
 
     _sql_constraints = [
@@ -86,17 +92,16 @@ class LiveSession(models.Model):
             session.audience_count = counts.get(session, 0)
 
     def _compute_sales(self):
-        # Aggregates for the session card; sudo because hosts see their session's
-        # figures without having access to every order.
-        groups = self.env["sale.order"].sudo()._read_group(
-            [("live_session_id", "in", self.ids), ("state", "=", "sale")],
-            ["live_session_id"], ["__count", "amount_total:sum"])
-        totals = {session: (count, amount) for session, count, amount in groups}
+        # One definition of orders and money (sale.order._live_figures), the same on
+        # the card, the form, the smart button's list and the reports.
+        figures = self.env["sale.order"]._live_figures("live_session_id", self.ids)
         for session in self:
-            count, amount = totals.get(session, (0, 0.0))
+            count, gmv, refunds = figures.get(session.id, (0, 0.0, 0.0))
             session.order_count = count
-            session.gmv = amount
-            session.roi = amount / session.ad_spend if session.ad_spend else 0.0
+            session.gmv = gmv
+            session.refund_amount = refunds
+            session.net_gmv = gmv - refunds
+            session.roi = gmv / session.ad_spend if session.ad_spend else 0.0
 
     @api.onchange("channel_id")
     def _onchange_channel_id(self):
@@ -142,7 +147,8 @@ class LiveSession(models.Model):
 
     def action_view_orders(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("sale.action_orders")
+        action = self.env["ir.actions.act_window"]._for_xml_id("live_commerce_crm.action_live_orders")
         action["domain"] = [("live_session_id", "=", self.id)]
-        action["context"] = {"default_live_session_id": self.id, "default_live_channel_id": self.channel_id.id}
+        action["context"] = {"default_live_session_id": self.id, "default_live_channel_id": self.channel_id.id,
+                             "search_default_live_paid": 1}
         return action

@@ -74,8 +74,10 @@ class ResPartner(models.Model):
             partner.fan_currency_id = (partner.company_id or self.env.company).currency_id
 
     def _compute_live_order_count(self):
-        counts = dict(self.env["sale.order"]._read_group(
-            [("partner_id", "in", self.ids), ("live_channel_id", "!=", False)], ["partner_id"], ["__count"]))
+        # Paid live orders, the session's definition (sale.order._live_figures).
+        counts = dict(self.env["sale.order"].sudo()._read_group(
+            [("partner_id", "in", self.ids), ("live_channel_id", "!=", False),
+             *self.env["sale.order"]._live_paid_domain()], ["partner_id"], ["__count"]))
         for partner in self:
             partner.live_order_count = counts.get(partner, 0)
 
@@ -109,7 +111,7 @@ class ResPartner(models.Model):
 
     def action_view_live_orders(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("sale.action_orders")
-        action["domain"] = [("partner_id", "=", self.id), ("live_channel_id", "!=", False)]
-        action["context"] = {"default_partner_id": self.id}
+        action = self.env["ir.actions.act_window"]._for_xml_id("live_commerce_crm.action_live_orders")
+        action["domain"] = [("partner_id", "=", self.id)]
+        action["context"] = {"default_partner_id": self.id, "search_default_live_paid": 1}
         return action

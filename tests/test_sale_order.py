@@ -41,7 +41,11 @@ class TestSaleOrder(LiveCommerceCase):
             self.assertEqual(form.source_id, self.channel_a.source_id)
             self.assertEqual(form.team_id, self.team)
 
-    def test_fan_counts_live_orders(self):
-        self._order(self.channel_a, "A-1")
+    def test_fan_counts_paid_live_orders(self):
+        paid = self._order(self.channel_a, "A-1")
+        self._order(self.channel_a, "A-2")  # a quotation: not an order yet
         self.env["sale.order"].create({"partner_id": self.fan.id, "company_id": self.company_a.id})
+        self.assertEqual(self.fan.live_order_count, 0)
+        paid.action_confirm()
+        self.fan.invalidate_recordset()
         self.assertEqual(self.fan.live_order_count, 1)

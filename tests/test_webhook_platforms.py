@@ -29,7 +29,7 @@ class TestDouyinShopWebhook(WebhookCase):
         events = self._events(self.channel)
         self.assertEqual(events.mapped("message_id"), ["101:m1", "106:m2"])
         self.assertEqual(events.mapped("event_type"), ["order.paid", "order.cancelled"])
-        self.assertEqual(set(events.mapped("state")), {"waiting"})
+        self.assertEqual(set(events.mapped("state")), {"pending"}, "orders are fetched by the processor's job")
         self.assertEqual(events[0].payload["data"]["p_id"], "6919412345678901234", "large ids kept exactly")
         self.assertEqual(str(events[0].occurred_at), "2026-11-18 11:06:40")
 
@@ -73,7 +73,7 @@ class TestKuaishouWebhook(WebhookCase):
         response = self._push(self.channel, self._envelope("kwaishop_order_paySuccess", "k1"))
         self.assertEqual((response.status_code, response.json()), (200, {"result": 1}))
         event = self._events(self.channel)
-        self.assertEqual((event.message_id, event.event_type, event.state), ("k1", "order.paid", "waiting"))
+        self.assertEqual((event.message_id, event.event_type, event.state), ("k1", "order.paid", "pending"))
         self.assertEqual(event.payload["info"]["oid"], "2410301234567890123")
 
     def test_heartbeat_is_acknowledged_and_ignored(self):
@@ -119,7 +119,7 @@ class TestWechatChannelsWebhook(WebhookCase):
         event = self._events(self.channel)
         self.assertEqual(event.payload["order_info"]["order_id"], "3729145627718289152")
         self.assertEqual(event.message_id, "channels_ec_order_pay:3729145627718289152:1795000000")
-        self.assertEqual((event.event_type, event.state), ("order.paid", "waiting"))
+        self.assertEqual((event.event_type, event.state), ("order.paid", "pending"))
 
     def test_bad_msg_signature_is_a_401(self):
         message = b'{"Event":"channels_ec_order_new","CreateTime":1,"order_info":{"order_id":1}}'

@@ -25,10 +25,13 @@ ORDER_TYPES = frozenset({
     "order.created", "order.paid", "order.shipped", "order.completed", "order.cancelled",
     "order.updated", "refund.requested", "refund.succeeded", "refund.updated",
 })
+# What a platform's order API said about an order or an after-sale, stored in the
+# inbox by the job that fetched it (models/live_order_importer.py) and applied like
+# a push that carries the whole order.
+SNAPSHOT_TYPES = frozenset({"order.snapshot", "refund.snapshot"})
 
 # Inbox states an event is stored in, decided from its type at reception.
-STATE_PENDING = "pending"     # interaction: the processor applies it
-STATE_WAITING = "waiting"     # order: kept until order import is available
+STATE_PENDING = "pending"     # the processor applies it
 STATE_IGNORED = "ignored"     # unknown type: kept with the reason
 
 
@@ -42,10 +45,8 @@ def get_adapter(platform):
 
 
 def state_for(event_type):
-    if event_type in INTERACTION_TYPES:
+    if event_type in INTERACTION_TYPES or event_type in ORDER_TYPES or event_type in SNAPSHOT_TYPES:
         return STATE_PENDING, None
-    if event_type in ORDER_TYPES:
-        return STATE_WAITING, None
     return STATE_IGNORED, f"Unknown event type {event_type!r}"
 
 
@@ -146,6 +147,13 @@ class NormalizedEvent:
 
 
 @dataclass
+class FetchOrder:
+    """An order push that carries only ids: the order (and after-sale) to fetch."""
+    order_ref: str
+    refund_ref: Optional[str] = None
+
+
+@dataclass
 class Reply:
     status: int
     body: bytes
@@ -172,8 +180,16 @@ class Adapter:
         return Reply(rejected.status, json.dumps({"code": 1, "msg": rejected.message}).encode())
 
     def normalize(self, event_type, payload, room_id, occurred_at):
-        """The processor's view of a stored event."""
+        """The processor's view of a stored event. For an order or refund event
+        whose push carries the whole story (the generic format), `data` is an
+        orders.PlatformOrder; for platforms that push only ids, a FetchOrder."""
         return NormalizedEvent(event_type, occurred_at, room_id, None, payload)
+
+    def order_reference(self, event_type, payload):
+        """For an order or refund push of a platform that pushes only ids: the
+        (order_ref, refund_ref or None) to fetch from its order API; None when the
+        push is about no order."""
+        return None
 
     def sign(self, creds, body, **kwargs):
         """(headers, query, body) the platform would send for the JSON `body`: signed,

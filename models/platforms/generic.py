@@ -9,8 +9,9 @@ import hmac
 import json
 import time
 
-from .base import (Adapter, Fan, InboxEvent, NormalizedEvent, Rejected, Reply, check_replay_window,
+from .base import (ORDER_TYPES, Adapter, Fan, InboxEvent, NormalizedEvent, Rejected, Reply, check_replay_window,
                    constant_time_equal, register)
+from .generic_orders import check_order_event, order_from_event
 
 
 @register
@@ -54,6 +55,10 @@ class GenericAdapter(Adapter):
                 raise ValueError("'fan' needs an 'id'")
             fan = Fan(platform=fan.get("platform") or "generic", id_type=fan.get("id_type") or "user_id",
                       id=str(fan["id"]), nickname=fan.get("nickname"), avatar=fan.get("avatar"))
+        if event_type in ORDER_TYPES:
+            check_order_event(payload)
+            return NormalizedEvent(event_type, occurred_at, room_id, fan,
+                                   order_from_event(event_type, payload["data"], fan, room_id, occurred_at))
         data = payload.get("data") or {}
         if not isinstance(data, dict):
             raise ValueError("'data' must be an object")

@@ -6,10 +6,10 @@ meet an Odoo currency; ids are strings (WeChat's order ids exceed 2^53). Each
 platform's client lives beside its push adapter (models/platforms/<platform>.py)
 and turns the platform's own order and after-sale documents into these.
 """
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Optional
 
-from .base import Fan
+from .base import Fan, NormalizedEvent
 
 # The order's state on the platform, in the order it moves; cancelled ends it.
 ORDER_STATUSES = ("created", "paid", "shipped", "completed", "cancelled")
@@ -59,8 +59,10 @@ class Refund:
 
 @dataclass
 class PlatformOrder:
+    """An order, or what one event says of it: a push may carry only a status, a
+    shipment or a refund (`lines` empty, `status` None where it says nothing)."""
     order_ref: str
-    status: str                         # ORDER_STATUSES
+    status: Optional[str] = None        # ORDER_STATUSES
     lines: list = field(default_factory=list)  # [OrderLine]
     currency: str = "CNY"
     shipping_fee: int = 0               # fen, paid by the buyer
@@ -78,6 +80,37 @@ class PlatformOrder:
     shipments: list = field(default_factory=list)  # [Shipment]
     refunds: list = field(default_factory=list)    # [Refund]
     cancel_reason: Optional[str] = None
+
+
+def order_from_dict(data):
+    """The PlatformOrder stored as a dict (to_dict)."""
+    data = dict(data)
+    data["lines"] = [OrderLine(**line) for line in data.get("lines") or ()]
+    data["shipments"] = [Shipment(**dict(s, lines=[tuple(line) for line in s.get("lines") or ()]))
+                         for s in data.get("shipments") or ()]
+    data["refunds"] = [refund_from_dict(r) for r in data.get("refunds") or ()]
+    data["buyer"] = data.get("buyer") and Fan(**data["buyer"])
+    data["address"] = data.get("address") and Address(**data["address"])
+    return PlatformOrder(**data)
+
+
+def refund_from_dict(data):
+    return Refund(**dict(data, lines=[tuple(line) for line in data.get("lines") or ()]))
+
+
+def to_dict(obj):
+    """A PlatformOrder or Refund as JSON-ready data (ids stay strings)."""
+    return asdict(obj)
+
+
+def snapshot_event(event_type, payload, room_id, occurred_at):
+    """The processor's view of a stored snapshot (SNAPSHOT_TYPES): what an order
+    API said, applied like a push that carries the whole order."""
+    if event_type == "refund.snapshot":
+        order = PlatformOrder(order_ref=payload["order_ref"], refunds=[refund_from_dict(payload["refund"])])
+    else:
+        order = order_from_dict(payload["order"])
+    return NormalizedEvent(event_type, occurred_at, order.room_id or room_id, order.buyer, order)
 
 
 class ApiError(Exception):
