@@ -6,7 +6,9 @@
 #   bench/run.sh freshness  push-to-processed lag under paced pushes at 30% and 80% of
 #                           the processing rate (LCC_BENCH_MODES=all: prefork and
 #                           threaded, one and two cron workers)
-#   bench/run.sh            all three
+#   bench/run.sh orders     order import (events to confirmed orders with reserved stock)
+#                           vs Odoo's batched create + action_confirm, one and two processors
+#   bench/run.sh            all four
 # Uses a fresh database `lcc_bench` (no demo data) and Odoo servers on port 8269:
 # prefork with 2 workers and no cron for ingestion (measured alone), with cron
 # workers for freshness.
@@ -21,7 +23,7 @@ PORT=${LCC_BENCH_PORT:-8269}
 CONF=$DATA/odoo-bench.conf
 # bench/addons holds the ingestion baselines: routes shaped like the webhook that do
 # nothing, or one database round trip.
-ADDONS_PATH="$ADDONS_PATH,$ROOT/bench/addons" HTTP_PORT=$PORT write_odoo_conf "$CONF" "$DB"
+ADDONS_PATH="$ADDONS_PATH,$ROOT/bench/addons" HTTP_PORT=$PORT write_odoo_conf "$CONF" "$DB" 0
 if [ "${LCC_BENCH_REUSE:-}" = 1 ] && [ -n "$(db_psql postgres -c "SELECT 1 FROM pg_database WHERE datname = '$DB'")" ]; then
   say "Reusing benchmark database $DB (LCC_BENCH_REUSE=1): upgrading the addon"
   odoo_bin -c "$CONF" -d "$DB" -u "$MODULE" --stop-after-init --log-level=warn
@@ -34,6 +36,10 @@ fi
 status=0
 if [ "$what" = all ] || [ "$what" = process ]; then
   "$VENV/bin/python" "$ROOT/bench/processing.py" -c "$CONF" -d "$DB" || status=1
+fi
+if [ "$what" = all ] || [ "$what" = orders ]; then
+  "$VENV/bin/python" "$ROOT/bench/orders.py" -c "$CONF" -d "$DB" ${LCC_BENCH_ORDERS:+--orders "$LCC_BENCH_ORDERS"} \
+    || status=1
 fi
 if [ "$what" = all ] || [ "$what" = freshness ]; then
   curl -sf "http://127.0.0.1:$PORT/web/health" >/dev/null && die "Port $PORT is taken: stop what listens there first."

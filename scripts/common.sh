@@ -168,7 +168,7 @@ db_psql() {  # psql against the configured server: db_psql DB [psql args...]
 }
 
 # --- Odoo configuration file ---------------------------------------------------
-write_odoo_conf() {  # write_odoo_conf PATH DBNAME
+write_odoo_conf() {  # write_odoo_conf PATH DBNAME [JOB_CAPACITY]
   mkdir -p "$(dirname "$1")" "$DATA/odoo"
   cat > "$1" <<CONF
 [options]
@@ -184,9 +184,15 @@ db_name = $2
 list_db = False
 http_port = $HTTP_PORT
 admin_passwd = ${LCC_ADMIN_PASSWD:-admin}
-; Loaded with the server (like queue_job): the webhook route then answers 503
-; instead of 404 while the database is unreachable, so platforms retry.
-server_wide_modules = base,web,$MODULE
+; Loaded with the server: the webhook route then answers 503 instead of 404
+; while the database is unreachable, so platforms retry; queue_job's runner
+; (in the server's process) runs the jobs that call the platforms' order APIs.
+server_wide_modules = base,web,queue_job,$MODULE
+
+[queue_job]
+; Jobs at once, all channels together; each platform's channel caps its own
+; (Job Queue > Channels). 0: no runner in this process.
+max_capacity = ${3:-4}
 CONF
 }
 

@@ -19,7 +19,9 @@ fi
 
 DB=${LCC_TEST_DB:-lcc_test}
 CONF=$DATA/odoo-test.conf
-HTTP_PORT=${LCC_TEST_HTTP_PORT:-8169} write_odoo_conf "$CONF" "$DB"
+# No job runner in the test process: the tests run jobs themselves, or through
+# the private server (tests/private_server.py), which has one.
+HTTP_PORT=${LCC_TEST_HTTP_PORT:-8169} write_odoo_conf "$CONF" "$DB" 0
 LOGS=$DATA/logs
 mkdir -p "$LOGS"
 

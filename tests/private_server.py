@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import textwrap
 import time
 from contextlib import closing
 
@@ -79,8 +80,8 @@ class PrivateOdoo:
             conf.write(f"[options]\naddons_path = {odoo.tools.config['addons_path']}\n"
                        f"data_dir = {self.workdir}/data\ndb_host = 127.0.0.1\ndb_port = {self.pg_port}\n"
                        f"db_user = odoo\ndb_name = {self.db}\nhttp_port = {self.http_port}\n"
-                       f"server_wide_modules = base,web,live_commerce_crm\nmax_cron_threads = 0\n"
-                       f"gevent_port = {_free_port()}\n")
+                       f"server_wide_modules = base,web,queue_job,live_commerce_crm\nmax_cron_threads = 0\n"
+                       f"gevent_port = {_free_port()}\n\n[queue_job]\nmax_capacity = 2\n")
 
     def odoo(self, *args, **kwargs):
         return subprocess.run([_env("LCC_PYTHON"), _env("LCC_ODOO_BIN"), "-c", self.conf, *args],
@@ -161,6 +162,25 @@ class PrivateOdoo:
         return subprocess.Popen([_env("LCC_PYTHON"), "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True)
 
+
+    def run_odoo(self, code, timeout=600):
+        """Run Python `code` in a separate process with `env` (superuser) on the
+        private database, committed at the end; returns what it printed."""
+        script = ODOO_SCRIPT.format(conf=self.conf, db=self.db, code=textwrap.indent(textwrap.dedent(code), "    "))
+        result = subprocess.run([_env("LCC_PYTHON"), "-c", script], capture_output=True, text=True, timeout=timeout)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result.stdout
+
+
+ODOO_SCRIPT = """
+import odoo
+from odoo import api, SUPERUSER_ID
+odoo.tools.config.parse_config(["-c", {conf!r}, "-d", {db!r}, "--log-level=warn"])
+registry = odoo.modules.registry.Registry({db!r})
+with registry.cursor() as cr:
+    env = api.Environment(cr, SUPERUSER_ID, {{}})
+{code}
+"""
 
 PROCESSOR_SCRIPT = """
 import sys, time

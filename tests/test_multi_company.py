@@ -7,7 +7,7 @@ from .common import GROUPS, LiveCommerceCase, generic_event
 # Every model of the addon, and the core ones it puts live-commerce data on.
 ISOLATED_MODELS = [
     "live.channel", "live.session", "live.session.product", "live.fan.identity", "live.event", "live.comment",
-    "live.session.fan", "live.fan.stats", "res.partner", "sale.order",
+    "live.session.fan", "live.fan.stats", "live.channel.sku", "live.order.refund", "res.partner", "sale.order",
 ]
 
 
@@ -45,8 +45,12 @@ class TestMultiCompany(LiveCommerceCase):
         order = cls.env["sale.order"].create({
             "partner_id": identity.partner_id.id, "company_id": company.id, "user_id": False,
             "live_channel_id": relay.id, "live_session_id": session.id, "platform_order_ref": f"order-{suffix}"})
+        sku = cls.env["live.channel.sku"].create({"channel_id": relay.id, "platform_sku": f"sku-{suffix}",
+                                                  "product_id": product.id})
+        refund = cls.env["live.order.refund"].create({"order_id": order.id, "refund_ref": f"refund-{suffix}"})
         records = {
             "live.channel": relay, "live.session": session, "live.session.product": session.product_line_ids,
+            "live.channel.sku": sku, "live.order.refund": refund,
             "live.fan.identity": identity, "live.event": Event.search([("channel_id", "=", relay.id)]),
             "live.comment": session.comment_ids, "live.session.fan": session.audience_ids,
             "live.fan.stats": identity.partner_id.live_fan_stats_ids, "res.partner": identity.partner_id,
