@@ -120,7 +120,14 @@ class WechatChannelsShopAdapter(Adapter):
         if isinstance(order_info, dict) and "order_id" in order_info:
             order_info["order_id"] = str(order_info["order_id"])
         key = order_info.get("order_id") if isinstance(order_info, dict) else None
-        key = key or (message.get("aftersale_info") or {}).get("after_sale_order_id") or ""
+        # After-sale updates carry finder_shop_aftersale_status_update {after_sale_order_id,
+        # status, order_id} (WxJava AfterSaleMessage); without its id in the key, two
+        # after-sales updated in the same second would be taken for one.
+        aftersale = message.get("finder_shop_aftersale_status_update") or message.get("aftersale_info")
+        if isinstance(aftersale, dict) and "after_sale_order_id" in aftersale:
+            aftersale["after_sale_order_id"] = str(aftersale["after_sale_order_id"])
+            key = key or aftersale["after_sale_order_id"]
+        key = key or ""
         create_time = message.get("CreateTime")
         event_type = EVENT_TYPES.get(message["Event"], f"wechat.{message['Event']}")
         return [InboxEvent.make(f"{message['Event']}:{key}:{create_time}", event_type, message, None,
