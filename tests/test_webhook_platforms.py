@@ -161,6 +161,18 @@ class TestTiktokShopWebhook(WebhookCase):
         self._push(self.channel, self._notification("n1", "AWAITING_SHIPMENT"))
         self.assertEqual(len(self._events(self.channel)), 1, "at-least-once delivery is deduplicated")
 
+    def test_return_and_cancellation_notifications_wait_for_order_import(self):
+        self._push(self.channel, {"type": 12, "tts_notification_id": "n-ret", "shop_id": "7495", "timestamp": 1795000000,
+                                  "data": {"order_id": 576461413038785752, "return_id": 4035318504387641111,
+                                           "return_status": "AWAITING_BUYER_SHIP", "update_time": 1795000000}})
+        self._push(self.channel, {"type": 11, "tts_notification_id": "n-can", "shop_id": "7495", "timestamp": 1795000000,
+                                  "data": {"order_id": "576461413038785752", "cancel_id": "4035318504387642222",
+                                           "cancel_status": "CANCELLATION_REQUEST_PENDING"}})
+        events = self._events(self.channel)
+        self.assertEqual([(e.message_id, e.event_type, e.state) for e in events],
+                         [("n-ret", "refund.updated", "waiting"), ("n-can", "refund.updated", "waiting")])
+        self.assertEqual(events[0].payload["data"]["return_id"], "4035318504387641111")
+
     def test_bad_authorization_is_a_401(self):
         response = self._push(self.channel, self._notification("n2", "CANCEL"), headers={"Authorization": "f" * 64})
         self.assertEqual(response.status_code, 401)

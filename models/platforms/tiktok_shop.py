@@ -46,12 +46,14 @@ class TiktokShopAdapter(Adapter):
         data = body.get("data") if isinstance(body.get("data"), dict) else {}
         if body.get("type") == 1:
             event_type = ORDER_STATUS_TYPES.get(data.get("order_status"), "order.updated")
-        elif body.get("type") == 2:
+        elif body.get("type") in (2, 11, 12):
+            # 11 cancellation status, 12 return status (2: the legacy reverse-order status).
             event_type = "refund.updated"
         else:
             event_type = f"tiktok.type_{body.get('type')}"
-        if data.get("order_id") is not None:
-            data["order_id"] = str(data["order_id"])
+        for key in ("order_id", "return_id", "cancel_id"):
+            if data.get(key) is not None:
+                data[key] = str(data[key])
         occurred = data.get("update_time") or body.get("timestamp")
         return [InboxEvent.make(body["tts_notification_id"], event_type, body, None,
                                 occurred if isinstance(occurred, (int, float)) else None)]
