@@ -15,3 +15,4 @@ from . import test_inbox_connections
 from . import test_fan_avatar
 from . import test_webhook_limits
 from . import test_processor_wakeup
+from . import test_api_douyin_shop
