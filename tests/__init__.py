@@ -15,6 +15,7 @@ from . import test_inbox_connections
 from . import test_fan_avatar
 from . import test_webhook_limits
 from . import test_processor_wakeup
+from . import test_api_clients
 from . import test_api_douyin_shop
 from . import test_api_kuaishou_shop
 from . import test_api_wechat_channels_shop
