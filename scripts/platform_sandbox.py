@@ -381,8 +381,7 @@ class Wechat(Platform):
                 current["expires_at"] - time.time() > self.STABLE_WINDOW:
             issued = {"access_token": current["token"], "lifetime": int(current["expires_at"] - time.time())}
         else:
-            issued = self.sandbox.issue(self.key, app["app_key"], with_refresh=False, kill_access=True,
-                                        endpoint="token")
+            issued = self.sandbox.issue(self.key, app["app_key"], with_refresh=False, kill_access=True)
         return 200, {"access_token": issued["access_token"], "expires_in": issued["lifetime"]}, {}
 
     def ok(self, data):
@@ -640,27 +639,32 @@ class PlatformSandbox:
         return f"http://{self.host}:{self.port}"
 
     # -- apps and tokens ----------------------------------------------------------
-    def add_app(self, platform, app_key, app_secret, sign_secret=None, shop_cipher=None):
-        """Register an app and return a first token pair for it (what an authorization gives)."""
+    def add_app(self, platform, app_key, app_secret, sign_secret=None, shop_cipher=None, access_token=None,
+                refresh_token=None):
+        """Register an app and return a first token pair for it (what an authorization
+        gives). access_token / refresh_token: take these (a channel's stored ones)
+        instead of new ones."""
         assert platform in self.platforms, platform
         with self.lock:
             self.apps[(platform, app_key)] = {"platform": platform, "app_key": app_key, "app_secret": app_secret,
                                               "sign_secret": sign_secret, "shop_cipher": shop_cipher}
-            return self.issue(platform, app_key, with_refresh=platform != "wechat_channels_shop", endpoint=None)
+            return self.issue(platform, app_key, with_refresh=platform != "wechat_channels_shop",
+                              access_token=access_token, refresh_token=refresh_token)
 
     def app(self, platform, app_key):
         with self.lock:
             return self.apps.get((platform, app_key))
 
-    def issue(self, platform, app_key, with_refresh=True, kill_access=False, endpoint=None, refresh_token=None):
-        """A new access token (and refresh token) for the app, with the current lifetimes."""
+    def issue(self, platform, app_key, with_refresh=True, kill_access=False, access_token=None, refresh_token=None):
+        """A new access token (and refresh token, or `refresh_token` kept) for the app,
+        with the current lifetimes."""
         now = time.time()
         with self.lock:
             if kill_access:
                 for token in self.tokens.values():
                     if (token["platform"], token["app_key"], token["type"]) == (platform, app_key, "access"):
                         token["valid"] = False
-            access = f"{platform[:2]}-at-{secrets.token_hex(12)}"
+            access = access_token or f"{platform[:2]}-at-{secrets.token_hex(12)}"
             self.tokens[access] = {"token": access, "platform": platform, "app_key": app_key, "type": "access",
                                    "expires_at": now + self.token_lifetime, "valid": True}
             issued = {"access_token": access, "expires_at": now + self.token_lifetime,
@@ -890,7 +894,8 @@ class _Handler(BaseHTTPRequestHandler):
 class Admin:
     """JSON admin endpoints for other processes (the simulator):
 
-    POST /_sandbox/apps      {platform, app_key, app_secret, sign_secret?, shop_cipher?}
+    POST /_sandbox/apps      {platform, app_key, app_secret, sign_secret?, shop_cipher?, access_token?,
+                              refresh_token?}  (the last two: a channel's stored tokens, else new ones)
                              -> {access_token, refresh_token?, expires_at, refresh_expires_at?}
     POST /_sandbox/orders    {platform, order_ref, ...add_order() arguments}
     POST /_sandbox/refunds   {platform, refund_ref, order_ref, amount, ...add_refund() arguments}

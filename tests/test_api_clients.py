@@ -7,6 +7,8 @@ test_api_<platform>.py.
 """
 import time
 
+import requests
+
 from odoo import SUPERUSER_ID, api
 from odoo.tests import TransactionCase, tagged
 
@@ -72,6 +74,30 @@ class TestApiClients(ApiSandboxCase):
         self.assertEqual(generic.order_reference("order.paid", {"id": "e2", "data": {"order_ref": "o-2"}}),
                          ("o-2", None))
         self.assertEqual(room.order_reference("comment", {"msg_id": "c1"}), (None, None))
+
+    def test_sandbox_fed_over_http_by_another_process(self):
+        url = self.sandbox.url + "/_sandbox"
+        token = requests.post(url + "/apps", json={"platform": "tiktok_shop", "app_key": "sim-app",
+                                                   "app_secret": "sim-secret", "access_token": "sim-token"}).json()
+        self.assertEqual(token["access_token"], "sim-token", "a channel's own token, registered")
+        self.assertTrue(token["refresh_token"])
+        answer = requests.post(url + "/orders", json={
+            "platform": "tiktok_shop", "order_ref": "576684019603399999", "currency": "USD", "buyer": "sim-buyer",
+            "lines": [{"sku": "2001", "quantity": 2, "unit_price": 1250}]})
+        self.assertEqual(answer.json(), {"ok": True})
+        requests.post(url + "/failures", json={"ref": "576684019603399999", "kind": "transient"})
+        channel = self.env["live.channel"].create({
+            "name": "sim", "code": "api-sim", "platform": "tiktok_shop", "app_key": "sim-app",
+            "app_secret": "sim-secret", "api_base_url": self.sandbox.url, "api_access_token": "sim-token",
+            "api_token_expires_at": utc(token["expires_at"]), "api_refresh_token": token["refresh_token"]})
+        self.assertEqual(self._error(channel, lambda c: self._client(c).fetch_order("576684019603399999")).kind,
+                         "transient")
+        order = self._client(channel).fetch_order("576684019603399999")
+        self.assertEqual([(line.sku, line.quantity, line.unit_price) for line in order.lines], [("2001", 2, 1250)])
+        calls = requests.get(url + "/calls").json()["calls"]
+        self.assertEqual([(call["ref"], call["outcome"]) for call in calls],
+                         [("576684019603399999", "transient"), ("576684019603399999", "ok")])
+        self.assertEqual(requests.post(url + "/orders", json={"platform": "nowhere"}).status_code, 400)
 
     def test_token_refreshed_before_it_expires(self):
         for platform, channel in self._each():
