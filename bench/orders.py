@@ -159,7 +159,7 @@ def main():
         env = api.Environment(cr, SUPERUSER_ID, {})
         channel = setup(env)
         cr.commit()
-        odoo.sql_db.close_all()  # the processor processes fork: no shared connection
+    odoo.sql_db.close_all()  # the processor processes fork: no shared connection
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         channel = env["live.channel"].browse(channel.id)

@@ -1,13 +1,15 @@
 import logging
 import re
 import time
+from datetime import datetime, timezone
 
 import psycopg2.errors
 
-from odoo import _, api, fields, models, tools
+from odoo import SUPERUSER_ID, _, api, fields, models, tools
 from odoo.exceptions import ValidationError
 
 from .platforms import Credentials
+from .platforms.orders import CLIENTS, ApiSettings, Token, TokenStore
 
 # Platform keys: shared by channels, fan identities and the webhook adapters.
 PLATFORM_SELECTION = [
@@ -93,6 +95,20 @@ class LiveChannel(models.Model):
     api_base_url = fields.Char(
         string="API Base URL", compute="_compute_api_base_url", store=True, readonly=False,
         help="Base URL of the platform's order API. Change it only to go through a gateway.")
+    # Order API tokens: written by the API clients (ChannelTokenStore), in their own
+    # transaction, and by a manager after authorizing the app for the shop.
+    api_access_token = fields.Char(string="API Access Token", groups=MANAGER_GROUP, copy=False,
+                                   help="The access token of the order API, renewed automatically.")
+    api_token_expires_at = fields.Datetime(string="Access Token Expires", groups=MANAGER_GROUP, copy=False)
+    api_refresh_token = fields.Char(
+        string="API Refresh Token", groups=MANAGER_GROUP, copy=False,
+        help="Given when the shop authorizes the app (not used by WeChat, whose token comes from the App Key "
+             "and App Secret). Kuaishou issues a new one at each refresh.")
+    api_refresh_expires_at = fields.Datetime(string="Refresh Token Expires", groups=MANAGER_GROUP, copy=False)
+    api_sign_secret = fields.Char(string="Sign Secret", groups=MANAGER_GROUP, copy=False,
+                                  help="Kuaishou: the signSecret of the app, apart from its App Secret.")
+    api_shop_cipher = fields.Char(string="Shop Cipher", groups=MANAGER_GROUP, copy=False,
+                                  help="TikTok Shop: the shop_cipher of the authorized shop.")
 
     warehouse_id = fields.Many2one("stock.warehouse", string="Warehouse", check_company=True)
     pricelist_id = fields.Many2one("product.pricelist", string="Pricelist", check_company=True)
@@ -260,6 +276,22 @@ class LiveChannel(models.Model):
         except psycopg2.Error as exc:  # the refusal stands whatever happens to its count
             _logger.warning("Could not count a rejected push on channel %s: %s", channel_id, exc)
 
+    def _api_client(self, session=None):
+        """The platform's order API client for this channel (models/platforms/orders.py),
+        None for platforms without one (generic, Douyin live). Reads the credentials as
+        superuser: callers are jobs and managers' actions, never the webhook."""
+        self.ensure_one()
+        client_class = CLIENTS.get(self.platform)
+        if client_class is None:
+            return None
+        channel = self.sudo()
+        timeout = float(self.env["ir.config_parameter"].sudo().get_param("live_commerce_crm.api_timeout_seconds", 10))
+        settings = ApiSettings(
+            base_url=channel.api_base_url or DEFAULT_API_BASE_URL.get(channel.platform, ""),
+            app_key=channel.app_key or None, app_secret=channel.app_secret or None, shop_id=channel.shop_id or None,
+            sign_secret=channel.api_sign_secret or None, shop_cipher=channel.api_shop_cipher or None, timeout=timeout)
+        return client_class(settings, ChannelTokenStore(self.env.registry, channel.id), session=session)
+
     def action_view_sessions(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("live_commerce_crm.action_live_session")
@@ -272,3 +304,53 @@ class LiveChannel(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id("live_commerce_crm.action_live_fan")
         action["domain"] = [("live_identity_ids.channel_id", "=", self.id)]
         return action
+
+
+class ChannelTokenStore(TokenStore):
+    """A channel's order API token, read and written in a transaction of its own.
+
+    A refreshed token must outlive the job that refreshed it, even when that job
+    rolls back: the platform has already retired the old one (Kuaishou's refresh
+    token dies with its use). So `save` commits on a new cursor from the registry,
+    and `load` reads what is committed (not the caller's snapshot, which may predate
+    another worker's refresh). The caller must not hold a lock on the channel's row.
+    """
+    LOCK_TIMEOUT = "10s"  # never wait for ever on a row the caller itself may hold
+
+    def __init__(self, registry, channel_id):
+        self.registry = registry
+        self.channel_id = channel_id
+
+    def load(self):
+        with self.registry.cursor() as cr:
+            cr.execute("""SELECT api_access_token, api_token_expires_at, api_refresh_token, api_refresh_expires_at
+                            FROM live_channel WHERE id = %s""", [self.channel_id])
+            row = cr.fetchone()
+        if not row or not (row[0] or row[2]):
+            return None
+        access, expires, refresh, refresh_expires = row
+        return Token(access or "", _unix(expires) or 0.0, refresh or None, _unix(refresh_expires))
+
+    def save(self, token):
+        with self.registry.cursor() as cr:
+            cr.execute(f"SET LOCAL lock_timeout = '{self.LOCK_TIMEOUT}'")
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["live.channel"].browse(self.channel_id).write({
+                "api_access_token": token.access_token,
+                "api_token_expires_at": _utc(token.expires_at),
+                "api_refresh_token": token.refresh_token or False,
+                "api_refresh_expires_at": _utc(token.refresh_expires_at),
+            })
+        _logger.info("live.channel %s: order API token renewed, valid until %s", self.channel_id,
+                     _utc(token.expires_at))
+
+
+def _utc(unix_seconds):
+    """Unix seconds -> the naive UTC datetime Odoo stores (whole seconds)."""
+    if not unix_seconds:
+        return False
+    return datetime.fromtimestamp(int(unix_seconds), timezone.utc).replace(tzinfo=None)
+
+
+def _unix(value):
+    return value.replace(tzinfo=timezone.utc).timestamp() if value else None

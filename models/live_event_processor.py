@@ -119,8 +119,8 @@ class LiveEventProcessor(models.AbstractModel):
                     event = adapter.normalize(event_type, payload or {}, room_id, occurred)
                 if event.type in ORDER_TYPES and not isinstance(event.data, PlatformOrder):
                     # A push that carries only ids: the order is fetched from the platform.
-                    reference = adapter.order_reference(event.type, payload or {})
-                    event.data = reference and FetchOrder(*reference)
+                    order_ref, refund_ref = adapter.order_reference(event.type, payload or {})
+                    event.data = order_ref and FetchOrder(order_ref, refund_ref)
                 if event.type in FAN_EVENTS and not event.fan:
                     raise ValueError(_("A %s event needs a fan.", event.type))
                 if event.fan:

@@ -56,7 +56,9 @@ def _to_datetime(seconds):
 
 
 def _fen(amount, currency):
-    return currency.round(amount / 100.0)
+    """An amount in the currency's smallest unit (fen for CNY, yen for JPY) as
+    Odoo's amount in that currency."""
+    return currency.round(amount / 10 ** currency.decimal_places)
 
 
 class LiveOrderImporter(models.AbstractModel):

@@ -18,3 +18,8 @@ from . import test_processor_wakeup
 from . import test_orders_generic
 from . import test_orders_accounting
 from . import test_orders_access
+from . import test_api_clients
+from . import test_api_douyin_shop
+from . import test_api_kuaishou_shop
+from . import test_api_wechat_channels_shop
+from . import test_api_tiktok_shop

@@ -1,12 +1,16 @@
+import copy
 import json
 import time
 from datetime import datetime, timezone
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlparse
+
+import requests
 
 from odoo.tests import HttpCase, TransactionCase, new_test_user
-from odoo.tests.common import freeze_time
+from odoo.tests.common import _super_send, freeze_time
 
 from ..models.platforms import Credentials, get_adapter
+from ..models.platforms.orders import TokenStore
 
 GROUPS = {
     "manager": "live_commerce_crm.group_live_manager",
@@ -121,3 +125,111 @@ def generic_event(event_id, event_type, fan_id=None, room_id="room-1", occurred_
     if fan_id:
         event["fan"] = {"platform": "douyin_shop", "id_type": "open_id", "id": fan_id, "nickname": f"Nick {fan_id}"}
     return event
+
+
+class ApiSandboxCase(TransactionCase):
+    """The platform sandbox (scripts/platform_sandbox.py) serving in the test process,
+    and a channel of `platform` whose API Base URL points at it, authorized: its
+    tokens are the ones the sandbox issued for its app."""
+    platform = None
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        from platform_sandbox import PlatformSandbox  # scripts/, on PYTHONPATH under `make test`
+        # Refreshed tokens are saved on a cursor of their own (ChannelTokenStore): in
+        # test mode that cursor works inside the test's transaction.
+        cls.registry.enter_test_mode(cls.cr)
+        cls.addClassCleanup(cls.registry.leave_test_mode)
+        cls.sandbox = PlatformSandbox(stall_seconds=5).start()
+        cls.addClassCleanup(cls.sandbox.stop)
+        if cls.platform:
+            cls.channel = cls._api_channel(cls.platform, "api-" + cls.platform.replace("_", "-"))
+
+    @classmethod
+    def _api_channel(cls, platform, code, **vals):
+        app_key, app_secret = f"{code}-app", f"{code}-secret"
+        extra = {"sign_secret": f"{code}-sign" if platform == "kuaishou_shop" else None,
+                 "shop_cipher": f"GCP_{code}" if platform == "tiktok_shop" else None}
+        token = cls.sandbox.add_app(platform, app_key, app_secret, **extra)
+        return cls.env["live.channel"].create({
+            "name": code, "code": code, "platform": platform, "app_key": app_key, "app_secret": app_secret,
+            "api_base_url": cls.sandbox.url, "api_sign_secret": extra["sign_secret"],
+            "api_shop_cipher": extra["shop_cipher"], "api_access_token": token["access_token"],
+            "api_token_expires_at": utc(token["expires_at"]), "api_refresh_token": token.get("refresh_token"),
+            "api_refresh_expires_at": utc(token.get("refresh_expires_at")), **vals})
+
+    @classmethod
+    def _request_handler(cls, session, request, /, **kwargs):
+        # Odoo's tests raise any timeout below 10 s to 10 s; the sandbox's requests keep
+        # the client's own, so a stalled answer is a timeout of the client's length.
+        if urlparse(request.url).hostname == "127.0.0.1":
+            return _super_send(session, request, **kwargs)
+        return super()._request_handler(session, request, **kwargs)
+
+    def setUp(self):
+        super().setUp()
+        # Each test starts from the tokens the class began with: the channels' rows are
+        # rolled back after each test, the sandbox's must follow (a Kuaishou refresh
+        # token dies when it is used).
+        cls = type(self)
+        if "_sandbox_tokens" not in cls.__dict__:
+            cls._sandbox_tokens = copy.deepcopy(self.sandbox.tokens)
+        with self.sandbox.lock:
+            self.sandbox.tokens.clear()
+            self.sandbox.tokens.update(copy.deepcopy(cls._sandbox_tokens))
+            self.sandbox.failures.clear()
+            self.sandbox.rate_limit = None
+        self.sandbox.reset_calls()
+
+    def _client(self, channel=None):
+        self.env.flush_all()  # the client reads the channel's token on a cursor of its own
+        return (channel or self.channel)._api_client()
+
+    def _calls(self, endpoint=None, channel=None):
+        """(endpoint, outcome) of the sandbox's calls for the channel's platform, in order."""
+        platform = (channel or self.channel).platform
+        return [(call["endpoint"], call["outcome"]) for call in self.sandbox.calls_to(platform, endpoint)]
+
+    def _stored_token(self, channel=None):
+        """The channel's token as committed (the client saves it on its own cursor)."""
+        self.env.invalidate_all()
+        channel = (channel or self.channel).sudo()
+        return channel.api_access_token, channel.api_refresh_token
+
+
+class MemoryTokenStore(TokenStore):
+    def __init__(self, token=None):
+        self.token, self.saved = token, []
+
+    def load(self):
+        return self.token
+
+    def save(self, token):
+        self.token = token
+        self.saved.append(token)
+
+
+class RecordingSession(requests.Session):
+    """Records the requests a client sends and answers each with `answer` (JSON)."""
+
+    def __init__(self, answer):
+        super().__init__()
+        self.answer, self.sent = answer, []
+
+    def send(self, request, **kwargs):
+        self.sent.append(request)
+        response = requests.Response()
+        response.status_code, response.url, response.request = 200, request.url, request
+        response._content = json.dumps(self.answer).encode()
+        response.headers["Content-Type"] = "application/json"
+        return response
+
+    def query(self, index=-1):
+        return {key: values[-1] for key, values in
+                parse_qs(urlparse(self.sent[index].url).query, keep_blank_values=True).items()}
+
+
+def utc(unix_seconds):
+    """Unix seconds as the naive UTC datetime Odoo stores."""
+    return unix_seconds and datetime.fromtimestamp(int(unix_seconds), timezone.utc).replace(tzinfo=None)

@@ -4,7 +4,8 @@ from odoo.tests import tagged
 from ..models.platforms.base import InboxEvent
 from .common import LiveCommerceCase, generic_event
 
-SECRETS = ("app_key", "app_secret", "token", "encoding_aes_key", "message_secret")
+SECRETS = ("app_key", "app_secret", "token", "encoding_aes_key", "message_secret", "api_access_token",
+           "api_token_expires_at", "api_refresh_token", "api_refresh_expires_at", "api_sign_secret", "api_shop_cipher")
 
 
 @tagged("post_install", "-at_install")

@@ -121,6 +121,19 @@ class TestWechatChannelsWebhook(WebhookCase):
         self.assertEqual(event.message_id, "channels_ec_order_pay:3729145627718289152:1795000000")
         self.assertEqual((event.event_type, event.state), ("order.paid", "pending"))
 
+    def test_after_sale_updates_of_one_second_are_kept_apart(self):
+        for after_sale_id in ("4200000123456789012", "4200000123456789013"):
+            message = ('{"ToUserName":"gh_shop","FromUserName":"o_buyer","CreateTime":1795000000,"MsgType":"event",'
+                       '"Event":"channels_ec_aftersale_update","finder_shop_aftersale_status_update":'
+                       f'{{"after_sale_order_id":{after_sale_id},"status":"MERCHANT_PROCESSING",'
+                       '"order_id":3729145627718289152}}')
+            self.assertEqual(self._push(self.channel, None, raw=message.encode()).status_code, 200)
+        events = self._events(self.channel)
+        self.assertEqual(events.mapped("message_id"), [
+            "channels_ec_aftersale_update:4200000123456789012:1795000000",
+            "channels_ec_aftersale_update:4200000123456789013:1795000000"])
+        self.assertEqual(set(events.mapped("event_type")), {"refund.updated"})
+
     def test_bad_msg_signature_is_a_401(self):
         message = b'{"Event":"channels_ec_order_new","CreateTime":1,"order_info":{"order_id":1}}'
         response = self._push(self.channel, None, raw=message, query={"msg_signature": "0" * 40})
@@ -147,6 +160,18 @@ class TestTiktokShopWebhook(WebhookCase):
         self.assertEqual((event.message_id, event.event_type), ("n1", "order.paid"))
         self._push(self.channel, self._notification("n1", "AWAITING_SHIPMENT"))
         self.assertEqual(len(self._events(self.channel)), 1, "at-least-once delivery is deduplicated")
+
+    def test_return_and_cancellation_notifications_wait_for_order_import(self):
+        self._push(self.channel, {"type": 12, "tts_notification_id": "n-ret", "shop_id": "7495", "timestamp": 1795000000,
+                                  "data": {"order_id": 576461413038785752, "return_id": 4035318504387641111,
+                                           "return_status": "AWAITING_BUYER_SHIP", "update_time": 1795000000}})
+        self._push(self.channel, {"type": 11, "tts_notification_id": "n-can", "shop_id": "7495", "timestamp": 1795000000,
+                                  "data": {"order_id": "576461413038785752", "cancel_id": "4035318504387642222",
+                                           "cancel_status": "CANCELLATION_REQUEST_PENDING"}})
+        events = self._events(self.channel)
+        self.assertEqual([(e.message_id, e.event_type, e.state) for e in events],
+                         [("n-ret", "refund.updated", "waiting"), ("n-can", "refund.updated", "waiting")])
+        self.assertEqual(events[0].payload["data"]["return_id"], "4035318504387641111")
 
     def test_bad_authorization_is_a_401(self):
         response = self._push(self.channel, self._notification("n2", "CANCEL"), headers={"Authorization": "f" * 64})

@@ -2,7 +2,9 @@
 
 An adapter turns one authenticated HTTP push into inbox events (`parse`), answers
 the platform the way it expects (`ack`, `reject`), turns a stored event into a
-normalized one for the processor (`normalize`) and, for tests and the simulator,
+normalized one for the processor (`normalize`), tells the order importer which
+order and after-sale a stored order event is about (`order_reference`, the keys to
+give the platform's ApiClient, see orders.py) and, for tests and the simulator,
 signs a push the way the platform does (`sign`).
 """
 import hmac
@@ -186,10 +188,11 @@ class Adapter:
         return NormalizedEvent(event_type, occurred_at, room_id, None, payload)
 
     def order_reference(self, event_type, payload):
-        """For an order or refund push of a platform that pushes only ids: the
-        (order_ref, refund_ref or None) to fetch from its order API; None when the
-        push is about no order."""
-        return None
+        """(order_ref, refund_ref) of a stored order or after-sale event: the ids to
+        pass to the platform's ApiClient.fetch_order / fetch_refund, as text, None
+        where the push names none. Pushes of these platforms carry ids only: the
+        order itself comes from the platform's API."""
+        return None, None
 
     def sign(self, creds, body, **kwargs):
         """(headers, query, body) the platform would send for the JSON `body`: signed,

@@ -10,8 +10,13 @@ serve many shops, so a valid signature alone does not say which shop a push is f
 Douyin signs no timestamp: a replayed push is a duplicate of its (tag, msg_id).
 """
 import hashlib
+import hmac
+import json
+import time
 
-from .base import Adapter, InboxEvent, Rejected, check_shop, constant_time_equal, exact_json, register
+from .base import Adapter, Fan, InboxEvent, Rejected, check_shop, constant_time_equal, exact_json, register
+from .orders import (Address, ApiClient, ApiError, OrderLine, PlatformOrder, Refund, Shipment, Token, as_int,
+                     as_str, expiry, register_client)
 
 TAG_TYPES = {
     "100": "order.created", "101": "order.paid", "102": "order.shipped", "103": "order.completed",
@@ -68,3 +73,180 @@ class DouyinShopAdapter(Adapter):
     def sign(self, creds, body, **kwargs):
         return {"app-id": creds.app_key, "event-sign": sign_body(creds.app_key, creds.app_secret, body),
                 "Content-Type": "application/json"}, {}, body
+
+    def order_reference(self, event_type, payload):
+        data = payload.get("data") if isinstance(payload, dict) else None
+        if not isinstance(data, dict):
+            return None, None
+        # Order pushes name the parent order p_id; after-sale pushes (tags 2xx) add aftersale_id.
+        return as_str(data.get("p_id")), as_str(data.get("aftersale_id"))
+
+
+# -- Order API (抖店开放平台) -------------------------------------------------------
+# POST {base}/{method with dots as slashes}; business parameters are the JSON body
+# (param_json), the common ones the query. The platform parses param_json and
+# serializes it again with its keys sorted before checking the signature, so the body
+# must already be that canonical form or the signature fails (isv.signature-invalid).
+ORDER_STATUSES = {1: "created", 105: "paid", 2: "paid", 101: "shipped", 3: "shipped", 4: "cancelled", 5: "completed"}
+TOKEN_SUB_CODES = {"isv.access-token-expired", "isv.access-token-no-existed"}
+NOT_FOUND_SUB_CODES = {
+    "isv.parameter-invalid:20001", "isv.parameter-invalid:20014",   # order.orderDetail: no such order
+    "isv.business-failed:20015",                                   # the order is another shop's
+    "isv.parameter-invalid:11000",                                 # afterSale.Detail: no such after-sale
+}
+RETRY_SUB_CODES = {"isv.business-failed:20004", "isv.business-failed:20045", "isv.business-failed:20055",
+                   "isv.business-failed:10002"}
+# after_sale_status: 12 success, 53 reverse trade done; 27/28/29 refused or failed.
+REFUND_SUCCEEDED, REFUND_CLOSED = {12, 53}, {27, 28, 29}
+RETURN_TYPES = {0, 3}  # return + refund, exchange: goods come back
+
+
+def param_json(params):
+    """The canonical param_json: compact, keys sorted at every level, UTF-8 as is."""
+    return json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def api_sign(app_key, app_secret, method, timestamp, params_text):
+    pattern = f"app_key{app_key}method{method}param_json{params_text}timestamp{timestamp}v2"
+    return hmac.new(app_secret.encode(), (app_secret + pattern + app_secret).encode(), hashlib.sha256).hexdigest()
+
+
+def _check(document, method):
+    code = document.get("code")
+    if str(code) == "10000":
+        return document.get("data") or {}
+    sub_code = str(document.get("sub_code") or "")
+    message = f"Douyin {method}: {code} {document.get('msg') or ''} {sub_code} {document.get('sub_msg') or ''}".strip()
+    if code == 40003 and sub_code in TOKEN_SUB_CODES:
+        kind = "token"
+    elif code == 60000:
+        kind = "rate_limit"
+    elif code in (20000, 20001) or sub_code in RETRY_SUB_CODES:
+        kind = "transient"
+    elif sub_code in NOT_FOUND_SUB_CODES:
+        kind = "not_found"
+    else:  # 30001 authorization gone, 30002 IP not whitelisted, bad signature, 50001 refresh failed, ...
+        kind = "permanent"
+    raise ApiError(kind, message, code=code)
+
+
+@register_client
+class DouyinShopClient(ApiClient):
+    platform = "douyin_shop"
+
+    def _call(self, method, params, access_token=None):
+        text = param_json(params)
+        timestamp = str(int(time.time()))
+        query = {"app_key": self.settings.app_key, "method": method, "timestamp": timestamp, "v": "2",
+                 "sign_method": "hmac-sha256",
+                 "sign": api_sign(self.settings.app_key, self.settings.app_secret or "", method, timestamp, text)}
+        if access_token:
+            query["access_token"] = access_token
+        _status, _headers, document = self._http(
+            "POST", f"{self.settings.base_url.rstrip('/')}/{method.replace('.', '/')}", params=query,
+            data=text.encode(), headers={"Content-Type": "application/json;charset=UTF-8"})
+        return _check(document, method)
+
+    def _refresh(self, token, rejected=False):
+        if not (token and token.refresh_token):
+            raise ApiError("permanent", "Douyin: no refresh token on the channel: authorize the app for the shop")
+        now = time.time()
+        data = self._call("token.refresh", {"grant_type": "refresh_token", "refresh_token": token.refresh_token})
+        if not data.get("access_token"):
+            raise ApiError("transient", "Douyin token.refresh answered without an access_token")
+        return Token(data["access_token"], expiry(now, data.get("expires_in")) or now + 7 * 86400,
+                     data.get("refresh_token") or None)
+
+    def fetch_order(self, order_ref):
+        data = self._with_token(
+            lambda access: self._call("order.orderDetail", {"shop_order_id": str(order_ref)}, access))
+        detail = data.get("shop_order_detail")
+        if not detail:
+            raise ApiError("not_found", f"Douyin order.orderDetail: no order {order_ref}")
+        return self._mapped("Douyin order.orderDetail", order_from_detail, detail)
+
+    def fetch_refund(self, refund_ref, order_ref=None):
+        data = self._with_token(
+            lambda access: self._call("afterSale.Detail", {"after_sale_id": str(refund_ref)}, access))
+        info = (data.get("process_info") or {}).get("after_sale_info")
+        if not info:
+            raise ApiError("not_found", f"Douyin afterSale.Detail: no after-sale {refund_ref}")
+        return self._mapped("Douyin afterSale.Detail", refund_from_detail, info, data.get("order_info") or {})
+
+
+def _name(part):
+    return part.get("name") if isinstance(part, dict) else None
+
+
+def order_from_detail(detail):
+    """order.orderDetail's shop_order_detail as a PlatformOrder (amounts in fen)."""
+    status = ORDER_STATUSES.get(as_int(detail.get("order_status"), None))
+    if status is None:
+        raise ApiError("permanent", f"Douyin order {detail.get('order_id')}: unknown order_status "
+                                    f"{detail.get('order_status')!r}")
+    lines, room_id, host_ref, host_name = [], None, None, None
+    for sku in detail.get("sku_order_list") or []:
+        code = sku.get("code") or sku.get("out_sku_id") or None
+        lines.append(OrderLine(
+            sku=as_str(sku.get("sku_id")) or code, quantity=as_int(sku.get("item_num")),
+            unit_price=as_int(sku.get("origin_amount")), name=sku.get("product_name") or "",
+            discount=as_int(sku.get("promotion_shop_amount")), merchant_code=code,
+            line_ref=as_str(sku.get("order_id"))))
+        room = as_str(sku.get("room_id_str")) or as_str(sku.get("room_id"))
+        if room and room != "0" and room_id is None:
+            room_id, host_ref, host_name = room, as_str(sku.get("author_id")), sku.get("author_name") or None
+    shipments = [
+        Shipment(tracking_ref=str(parcel.get("tracking_no") or ""), carrier=parcel.get("company_name") or
+                 as_str(parcel.get("company")),
+                 lines=[(as_str(item.get("sku_id")), as_int(item.get("product_count")))
+                        for item in parcel.get("product_info") or []],
+                 shipped_at=as_int(parcel.get("ship_time"), None) or None)
+        for parcel in detail.get("logistics_info") or [] if parcel.get("tracking_no")]
+    masked, plain = detail.get("mask_post_addr") or {}, detail.get("post_addr") or {}
+    addr = masked or plain
+    street = " ".join(filter(None, [_name(addr.get("street")), addr.get("detail") or addr.get("encrypt_detail")]))
+    address = Address(
+        name=detail.get("mask_post_receiver") or detail.get("encrypt_post_receiver") or None,
+        phone=detail.get("mask_post_tel") or detail.get("encrypt_post_tel") or None,
+        province=_name(addr.get("province")), city=_name(addr.get("city")), district=_name(addr.get("town")),
+        street=street or None)
+    open_id = as_str(detail.get("doudian_open_id"))
+    line_discounts = sum(line.discount for line in lines)
+    return PlatformOrder(
+        order_ref=str(detail.get("order_id")), status=status, lines=lines,
+        shipping_fee=as_int(detail.get("post_amount")),
+        discount=max(0, as_int(detail.get("promotion_shop_amount")) - line_discounts),
+        # The talent's (达人) coupons, like the platform's, are not the seller's money.
+        platform_discount=as_int(detail.get("promotion_platform_amount")) +
+        as_int(detail.get("promotion_talent_amount")),
+        paid=as_int(detail.get("pay_amount"), None), created_at=as_int(detail.get("create_time"), None) or None,
+        paid_at=as_int(detail.get("pay_time"), None) or None,
+        updated_at=as_int(detail.get("update_time"), None) or None,
+        buyer=Fan("douyin_shop", "open_id", open_id) if open_id else None, address=address,
+        room_id=room_id, host_ref=host_ref, host_name=host_name, shipments=shipments,
+        cancel_reason=detail.get("cancel_reason") or None)
+
+
+def refund_from_detail(info, order_info):
+    status, refund_status = as_int(info.get("after_sale_status"), None), as_int(info.get("refund_status"), None)
+    if refund_status == 3 or status in REFUND_SUCCEEDED:
+        state = "succeeded"
+    elif status in REFUND_CLOSED or refund_status in (4, 5):
+        state = "closed"
+    else:
+        state = "requested"
+    amount = as_int(info.get("real_refund_amount")) if state == "succeeded" else 0
+    return Refund(
+        refund_ref=str(info.get("after_sale_id")), amount=amount or as_int(info.get("refund_total_amount")),
+        state=state, return_goods=as_int(info.get("after_sale_type"), None) in RETURN_TYPES,
+        lines=_refund_lines(order_info), reason=info.get("reason") or None)
+
+
+def _refund_lines(order_info):
+    lines = []
+    for sku in order_info.get("sku_order_infos") or []:
+        count = as_int(sku.get("after_sale_item_count"), None)
+        count = as_int(sku.get("item_quantity")) if count is None else count
+        if count:
+            lines.append((as_str(sku.get("sku_id")), count))
+    return lines

@@ -64,6 +64,13 @@ class GenericAdapter(Adapter):
             raise ValueError("'data' must be an object")
         return NormalizedEvent(event_type, occurred_at, room_id, fan, data)
 
+    def order_reference(self, event_type, payload):
+        # Generic pushes carry the whole order; its references are in its data.
+        data = payload.get("data") if isinstance(payload, dict) else None
+        if not isinstance(data, dict):
+            return None, None
+        return tuple(None if data.get(key) in (None, "") else str(data[key]) for key in ("order_ref", "refund_ref"))
+
     def sign(self, creds, body, timestamp=None, **kwargs):
         timestamp = str(int(timestamp if timestamp is not None else time.time()))
         digest = hmac.new(creds.app_secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()

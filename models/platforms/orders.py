@@ -6,8 +6,14 @@ meet an Odoo currency; ids are strings (WeChat's order ids exceed 2^53). Each
 platform's client lives beside its push adapter (models/platforms/<platform>.py)
 and turns the platform's own order and after-sale documents into these.
 """
+import email.utils
+import json
+import time
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Optional
+
+import requests
 
 from .base import Fan, NormalizedEvent
 
@@ -80,6 +86,9 @@ class PlatformOrder:
     shipments: list = field(default_factory=list)  # [Shipment]
     refunds: list = field(default_factory=list)    # [Refund]
     cancel_reason: Optional[str] = None
+    #: [Fan]: more identities of the same buyer, e.g. WeChat's unionid (id_type
+    #: "union_id", shared by the apps of one WeChat Open Platform account)
+    other_identities: list = field(default_factory=list)
 
 
 def order_from_dict(data):
@@ -90,6 +99,7 @@ def order_from_dict(data):
                          for s in data.get("shipments") or ()]
     data["refunds"] = [refund_from_dict(r) for r in data.get("refunds") or ()]
     data["buyer"] = data.get("buyer") and Fan(**data["buyer"])
+    data["other_identities"] = [Fan(**fan) for fan in data.get("other_identities") or ()]
     data["address"] = data.get("address") and Address(**data["address"])
     return PlatformOrder(**data)
 
@@ -164,7 +174,15 @@ class TokenStore:
 
 class ApiClient:
     """One platform's order API. Subclasses set `platform` and implement the calls;
-    `register_client` makes them reachable by platform key."""
+    `register_client` makes them reachable by platform key.
+
+    What is shared lives here: the HTTP call (explicit timeout; timeouts, connection
+    errors, 5xx and unreadable answers are "transient", HTTP 429 "rate_limit") and
+    the token flow (`_with_token`). A subclass implements `_refresh(token)` (the
+    platform's token refresh, or a new token where there is no refresh token) and
+    raises ApiError(kind="token") when the platform refuses the access token. No call
+    is retried here beyond the one refresh: the caller (a queued job) does backoff.
+    """
     platform = None
     #: refresh a token this many seconds before it expires
     refresh_margin = 600
@@ -181,6 +199,146 @@ class ApiClient:
     def fetch_refund(self, refund_ref, order_ref=None):
         """An after-sale request as the platform has it now: a Refund. Raises ApiError."""
         raise NotImplementedError
+
+    # -- tokens ---------------------------------------------------------------
+    def _refresh(self, token, rejected=False):
+        """A new Token from the platform. `token` is the current one (None when the
+        channel has none); `rejected` says the platform just refused it. Raises ApiError."""
+        raise NotImplementedError
+
+    def _with_token(self, call):
+        """call(access_token) with a fresh token; on a token error, refresh once and
+        call again. A token refused right after a refresh is "permanent": the app's
+        authorization is gone or lacks the scope, and only a person can fix that."""
+        token = self._current_token()
+        try:
+            return call(token.access_token)
+        except ApiError as exc:
+            if exc.kind != "token":
+                raise
+        stored = self.tokens.load()
+        if stored and stored.access_token != token.access_token and not self._needs_refresh(stored):
+            token = stored  # another worker refreshed it meanwhile
+        else:
+            token = self._refresh_and_save(token, rejected=True)
+        try:
+            return call(token.access_token)
+        except ApiError as exc:
+            if exc.kind != "token":
+                raise
+            raise ApiError("permanent", f"The platform refuses a freshly refreshed access token ({exc.message}): "
+                                        "authorize the app for this shop again", code=exc.code) from None
+
+    def _current_token(self):
+        token = self.tokens.load()
+        if token and token.access_token and not self._needs_refresh(token):
+            return token
+        try:
+            return self._refresh_and_save(token)
+        except ApiError as exc:
+            # A refresh ahead of expiry that fails for a passing reason: the current
+            # token still works for a while.
+            if exc.kind in ("transient", "rate_limit") and token and token.access_token \
+                    and token.expires_at > time.time():
+                return token
+            raise
+
+    def _needs_refresh(self, token):
+        return token.expires_at - time.time() < self.refresh_margin
+
+    def _refresh_and_save(self, token, rejected=False):
+        new = self._refresh(token, rejected)
+        if not new.refresh_token and token:
+            # Platforms that issue no new refresh token keep the old one alive.
+            new.refresh_token, new.refresh_expires_at = token.refresh_token, token.refresh_expires_at
+        self.tokens.save(new)
+        return new
+
+    @staticmethod
+    def _mapped(what, mapper, *documents):
+        """mapper(*documents), where a document of a shape the mapper does not expect
+        (the platform changed it) is a "permanent" ApiError, not a crash."""
+        try:
+            return mapper(*documents)
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise ApiError("permanent", f"{what}: unexpected document ({type(exc).__name__}: {exc})") from None
+
+    # -- HTTP -----------------------------------------------------------------
+    def _http(self, method, url, **kwargs):
+        """(status, headers, JSON document) of one request; ApiError for what no
+        platform answers in its own envelope."""
+        if self.session is None:
+            self.session = requests.Session()
+        try:
+            response = self.session.request(method, url, timeout=self.settings.timeout, **kwargs)
+        except requests.Timeout:
+            raise ApiError("transient", f"No answer from {_host(url)} within {self.settings.timeout:g} s") from None
+        except requests.RequestException as exc:
+            raise ApiError("transient", f"Could not reach {_host(url)}: {type(exc).__name__}") from None
+        try:
+            document = parse_json(response.content)
+        except ValueError:
+            document = None
+        if response.status_code == 429:
+            raise ApiError("rate_limit", f"{_host(url)} answered HTTP 429", code=429,
+                           retry_after=retry_after(response.headers.get("Retry-After")))
+        if not isinstance(document, dict):
+            kind = "transient" if response.status_code >= 500 or response.status_code == 200 else "permanent"
+            raise ApiError(kind, f"{_host(url)} answered HTTP {response.status_code} without a JSON object",
+                           code=response.status_code)
+        return response.status_code, response.headers, document
+
+
+def parse_json(content):
+    """JSON exactly: integers stay integers (order ids beyond 2^53 included), decimals
+    are Decimal, never float."""
+    return json.loads(content, parse_float=Decimal)
+
+
+def retry_after(value):
+    """Seconds from an HTTP Retry-After header (seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def expiry(now, value):
+    """A token's expiry in unix seconds from an `expires_in` that some platforms send
+    as a lifetime and others as a timestamp (Douyin's docs say both)."""
+    if value in (None, ""):
+        return None
+    value = int(value)
+    return float(value) if value > 10**9 else now + value
+
+
+def as_str(value):
+    """An id as text (ids may come as numbers), None when absent."""
+    if value is None or value == "":
+        return None
+    return str(value)
+
+
+def as_int(value, default=0):
+    """A whole number (amounts in fen, statuses, times) from a number or its text;
+    anything else is refused rather than truncated."""
+    if value is None or value == "":
+        return default
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise ApiError("permanent", f"{value!r} is not a number") from None
+    if not number.is_finite() or number != number.to_integral_value():
+        raise ApiError("permanent", f"{value!r} is not a whole number")
+    return int(number)
+
+
+def _host(url):
+    return requests.utils.urlparse(url).netloc or url
 
 
 CLIENTS = {}

@@ -20,9 +20,11 @@ import re
 import struct
 import time
 
-from .base import (Adapter, InboxEvent, Rejected, Reply, check_replay_window, constant_time_equal, exact_json,
+from .base import (Adapter, Fan, InboxEvent, Rejected, Reply, check_replay_window, constant_time_equal, exact_json,
                    register)
 from .crypto import aes_cbc_decrypt, aes_cbc_encrypt, pkcs7_pad, pkcs7_unpad
+from .orders import (Address, ApiClient, ApiError, OrderLine, PlatformOrder, Refund, Shipment, Token, as_int,
+                     as_str, expiry, register_client)
 
 # What the GET verification may echo (see challenge()): WeChat sends digits.
 PLAIN_ECHOSTR = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -120,7 +122,14 @@ class WechatChannelsShopAdapter(Adapter):
         if isinstance(order_info, dict) and "order_id" in order_info:
             order_info["order_id"] = str(order_info["order_id"])
         key = order_info.get("order_id") if isinstance(order_info, dict) else None
-        key = key or (message.get("aftersale_info") or {}).get("after_sale_order_id") or ""
+        # After-sale updates carry finder_shop_aftersale_status_update {after_sale_order_id,
+        # status, order_id} (WxJava AfterSaleMessage); without its id in the key, two
+        # after-sales updated in the same second would be taken for one.
+        aftersale = message.get("finder_shop_aftersale_status_update") or message.get("aftersale_info")
+        if isinstance(aftersale, dict) and "after_sale_order_id" in aftersale:
+            aftersale["after_sale_order_id"] = str(aftersale["after_sale_order_id"])
+            key = key or aftersale["after_sale_order_id"]
+        key = key or ""
         create_time = message.get("CreateTime")
         event_type = EVENT_TYPES.get(message["Event"], f"wechat.{message['Event']}")
         return [InboxEvent.make(f"{message['Event']}:{key}:{create_time}", event_type, message, None,
@@ -140,3 +149,144 @@ class WechatChannelsShopAdapter(Adapter):
                  "msg_signature": sha1_signature(creds.token, timestamp, nonce, encrypted)}
         return {"Content-Type": "application/json"}, query, json.dumps(
             {"ToUserName": kwargs.get("to_user", "gh_shop"), "Encrypt": encrypted}).encode()
+
+    def order_reference(self, event_type, payload):
+        if not isinstance(payload, dict):
+            return None, None
+        aftersale = payload.get("finder_shop_aftersale_status_update") or payload.get("aftersale_info") or {}
+        order_info = payload.get("order_info") or {}
+        order_ref = order_info.get("order_id") if isinstance(order_info, dict) else None
+        if isinstance(aftersale, dict):
+            order_ref = order_ref or aftersale.get("order_id")
+            return as_str(order_ref), as_str(aftersale.get("after_sale_order_id"))
+        return as_str(order_ref), None
+
+
+# -- Order API (微信小店) -------------------------------------------------------------
+# POST {base}{path}?access_token=...; JSON in and out, no request signature. The access
+# token is the app's own (client_credential), from /cgi-bin/stable_token: in its normal
+# mode it hands out the current token and a new one only in its last 5 minutes, so the
+# client refreshes within that window; force_refresh (20 a day) only when the API has
+# just refused the token. Order ids exceed 2^53: parsed exactly, kept as text.
+ORDER_STATUSES = {10: "created", 20: "paid", 21: "shipped", 30: "shipped", 100: "completed", 200: "cancelled",
+                  250: "cancelled"}
+TOKEN_ERRORS = {40001, 40014, 42001}
+RATE_LIMIT_ERRORS = {45009: None, 45011: 60}  # daily quota; per-minute limit
+NOT_FOUND_ERRORS = {100002}
+TRANSIENT_ERRORS = {-1}
+REFUND_SUCCEEDED = {"MERCHANT_REFUND_SUCCESS", "MERCHANT_RETURN_SUCCESS"}
+RETURN_TYPES = {"RETURN", "EXCHANGE", "RESHIP"}  # REFUND is refund only
+REFUND_CLOSED = {"USER_CANCELD", "MERCHANT_REJECT_REFUND", "MERCHANT_REJECT_RETURN", "RETURN_CLOSED",
+                 "MERCHANT_EXCHANGE_SUCCESS",  # exchanged: no money back
+                 "MERCHANT_REJECT_EXCHANGE", "MERCHANT_REJECT_RESHIP"}
+
+
+def _check(document, what):
+    code = as_int(document.get("errcode"), 0)
+    if code == 0:
+        return document
+    message = f"WeChat {what}: {code} {document.get('errmsg') or ''}".strip()
+    if code in TOKEN_ERRORS:
+        raise ApiError("token", message, code=code)
+    if code in RATE_LIMIT_ERRORS:
+        raise ApiError("rate_limit", message, code=code, retry_after=RATE_LIMIT_ERRORS[code])
+    if code in TRANSIENT_ERRORS:
+        raise ApiError("transient", message, code=code)
+    if code in NOT_FOUND_ERRORS:
+        raise ApiError("not_found", message, code=code)
+    raise ApiError("permanent", message, code=code)  # 40013 bad appid, 40125 bad secret, 48001 no permission, ...
+
+
+@register_client
+class WechatChannelsShopClient(ApiClient):
+    platform = "wechat_channels_shop"
+    refresh_margin = 240
+
+    def _post(self, path, body, query=None):
+        _status, _headers, document = self._http(
+            "POST", f"{self.settings.base_url.rstrip('/')}{path}", params=query,
+            data=json.dumps(body, ensure_ascii=False).encode(), headers={"Content-Type": "application/json"})
+        return _check(document, path)
+
+    def _refresh(self, token, rejected=False):
+        now = time.time()
+        document = self._post("/cgi-bin/stable_token", {
+            "grant_type": "client_credential", "appid": self.settings.app_key, "secret": self.settings.app_secret,
+            "force_refresh": bool(rejected)})
+        if not document.get("access_token"):
+            raise ApiError("transient", "WeChat stable_token answered without an access_token")
+        return Token(document["access_token"], expiry(now, document.get("expires_in")) or now + 7200)
+
+    def fetch_order(self, order_ref):
+        document = self._with_token(lambda access: self._post(
+            "/channels/ec/order/get", {"order_id": str(order_ref)}, {"access_token": access}))
+        if not document.get("order"):
+            raise ApiError("not_found", f"WeChat order/get: no order {order_ref}")
+        return self._mapped("WeChat order/get", order_from_document, document["order"])
+
+    def fetch_refund(self, refund_ref, order_ref=None):
+        document = self._with_token(lambda access: self._post(
+            "/channels/ec/aftersale/getaftersaleorder", {"after_sale_order_id": str(refund_ref)},
+            {"access_token": access}))
+        if not document.get("after_sale_order"):
+            raise ApiError("not_found", f"WeChat getaftersaleorder: no after-sale {refund_ref}")
+        return self._mapped("WeChat getaftersaleorder", refund_from_document, document["after_sale_order"])
+
+
+def order_from_document(order):
+    """order/get's `order` as a PlatformOrder (amounts in fen)."""
+    status = ORDER_STATUSES.get(as_int(order.get("status"), None))
+    if status is None:
+        raise ApiError("permanent", f"WeChat order {order.get('order_id')}: unknown status {order.get('status')!r}")
+    detail = order.get("order_detail") or {}
+    lines = []
+    for product in detail.get("product_infos") or []:
+        code = product.get("sku_code") or product.get("out_sku_id") or None
+        lines.append(OrderLine(
+            sku=as_str(product.get("sku_id")) or code, quantity=as_int(product.get("sku_cnt")),
+            unit_price=as_int(product.get("sale_price")), name=product.get("title") or "",
+            discount=as_int(product.get("merchant_discounted_price")), merchant_code=code))
+    price = detail.get("price_info") or {}
+    seller_discount = as_int(price.get("merchant_discounted_price"), None)
+    seller_discount = as_int(price.get("discounted_price")) if seller_discount is None else seller_discount
+    delivery = detail.get("delivery_info") or {}
+    address = delivery.get("address_info") or {}
+    ext = detail.get("ext_info") or order.get("ext_info") or {}
+    live_id = as_str(ext.get("live_id"))
+    openid, unionid = as_str(order.get("openid")), as_str(order.get("unionid"))
+    return PlatformOrder(
+        order_ref=str(order.get("order_id")), status=status, lines=lines, shipping_fee=as_int(price.get("freight")),
+        discount=seller_discount - sum(line.discount for line in lines),
+        # The talent's (达人) and the platform's coupons are not the seller's money.
+        platform_discount=as_int(price.get("finder_discounted_price")) +
+        as_int(price.get("cash_coupon_discounted_price")),
+        paid=as_int(price.get("order_price"), None), created_at=as_int(order.get("create_time"), None) or None,
+        paid_at=as_int((detail.get("pay_info") or {}).get("pay_time"), None) or None,
+        updated_at=as_int(order.get("update_time"), None) or None,
+        buyer=Fan("wechat_channels_shop", "open_id", openid) if openid else None,
+        other_identities=[Fan("wechat_channels_shop", "union_id", unionid)] if unionid else [],
+        address=Address(name=address.get("user_name") or None, phone=address.get("tel_number") or None,
+                        province=address.get("province_name") or None, city=address.get("city_name") or None,
+                        district=address.get("county_name") or None, street=address.get("detail_info") or None,
+                        zip=address.get("postal_code") or None),
+        room_id=live_id if live_id and live_id != "0" else None,
+        host_ref=as_str(ext.get("finder_id")) if live_id and live_id != "0" else None,
+        shipments=[Shipment(tracking_ref=str(parcel["waybill_id"]),
+                            carrier=parcel.get("delivery_name") or as_str(parcel.get("delivery_id")),
+                            lines=[(as_str(item.get("sku_id")), as_int(item.get("product_cnt")))
+                                   for item in parcel.get("product_infos") or []],
+                            shipped_at=as_int(parcel.get("delivery_time"), None) or None)
+                   for parcel in delivery.get("delivery_product_info") or [] if parcel.get("waybill_id")])
+
+
+def refund_from_document(after_sale):
+    status = str(after_sale.get("status") or "")
+    # Unknown statuses (the list grows) are open requests.
+    state = "succeeded" if status in REFUND_SUCCEEDED else "closed" if status in REFUND_CLOSED else "requested"
+    product, refund = after_sale.get("product_info") or {}, after_sale.get("refund_info") or {}
+    sku, count = as_str(product.get("sku_id")), as_int(product.get("count"), None)
+    return Refund(
+        refund_ref=str(after_sale.get("after_sale_order_id")), amount=as_int(refund.get("amount")), state=state,
+        return_goods=after_sale.get("type") in RETURN_TYPES, lines=[(sku, count)] if sku and count else [],
+        # refund_reason is an enum number; reason_text is the buyer's words.
+        reason=after_sale.get("reason_text") or as_str(refund.get("refund_reason")))

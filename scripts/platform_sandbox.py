@@ -1,0 +1,968 @@
+#!/usr/bin/env python3
+"""A local stand-in for the order APIs of Douyin shop, Kuaishou shop, WeChat Channels
+shop and TikTok Shop: one HTTP server, one base URL, each platform at its own paths.
+
+    sandbox = PlatformSandbox(token_lifetime=5)
+    sandbox.start()
+    token = sandbox.add_app("douyin_shop", "app-key", "app-secret")
+    sandbox.add_order("douyin_shop", "6919412345678901234", lines=[{"sku": "1001", "quantity": 2,
+                      "unit_price": 1990}], buyer="dy-open-id", room_id="7301002")
+    ... point a channel's API Base URL at sandbox.url ...
+    sandbox.stop()
+
+or from another process (the simulator): `scripts/platform_sandbox.py --port 8290`,
+then JSON POSTs to /_sandbox/apps, /_sandbox/orders, /_sandbox/refunds,
+/_sandbox/failures, /_sandbox/settings, /_sandbox/tokens, /_sandbox/expire and
+GET /_sandbox/calls (see `Admin` below).
+
+What it does the way the platforms do (as /work/shared/docs/platform-apis.md
+describes them): it checks each request's signature with its own code (nothing is
+imported from the addon's clients), issues access tokens that expire and refresh
+tokens that work as each platform's do (Kuaishou's old refresh token dies when used),
+answers in each platform's JSON shapes and error envelopes, and renders orders and
+after-sales registered in one neutral form (amounts in fen, ids as text) as each
+platform's own documents. Failures can be injected per order or after-sale id
+(rate_limit, transient, not_found, permanent, token, stall), calls can be limited per
+second, and every call is logged (`calls`) for the tests to assert on.
+
+Standard library only.
+"""
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+import time
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+PLATFORMS = ("douyin_shop", "kuaishou_shop", "wechat_channels_shop", "tiktok_shop")
+FAILURE_KINDS = ("rate_limit", "transient", "not_found", "permanent", "token", "stall")
+SIGNATURE_WINDOW = 600  # seconds a signed timestamp may be off
+
+
+class Reject(Exception):
+    """Answer the request with a platform error of `kind` ("signature", "token_expired",
+    "token_invalid", "bad_credentials" or a FAILURE_KINDS entry)."""
+
+    def __init__(self, kind, detail=""):
+        super().__init__(kind)
+        self.kind, self.detail = kind, detail
+
+
+def _fen_text(fen, currency="USD"):
+    """fen -> TikTok's decimal string in currency units."""
+    digits = 0 if currency in ("JPY", "KRW", "VND", "CLP", "ISK") else 2
+    return f"{Decimal(int(fen)).scaleb(-digits):.{digits}f}"
+
+
+def _number(ref):
+    """Ids the platform sends as JSON numbers (int64) when they are digits."""
+    return int(ref) if str(ref).isdigit() else ref
+
+
+def _canonical_json(value):
+    """Douyin's param_json: keys sorted at every level, no spaces, UTF-8 as is."""
+    if isinstance(value, dict):
+        return "{" + ",".join(json.dumps(str(key), ensure_ascii=False) + ":" + _canonical_json(value[key])
+                              for key in sorted(value)) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_canonical_json(item) for item in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+class Platform:
+    """One platform's paths, authentication, documents and error envelopes."""
+    key = None
+    routes = {}  # path -> (endpoint, method name of self)
+
+    def __init__(self, sandbox):
+        self.sandbox = sandbox
+
+    # documents from the neutral form --------------------------------------------
+    def order_document(self, order):
+        raise NotImplementedError
+
+    def refund_document(self, refund):
+        raise NotImplementedError
+
+    def error(self, kind, detail):
+        """(HTTP status, JSON body, extra headers) of the platform's error of `kind`."""
+        raise NotImplementedError
+
+
+class Douyin(Platform):
+    key = "douyin_shop"
+    routes = {"/order/orderDetail": ("order", "order_detail"), "/afterSale/Detail": ("refund", "after_sale"),
+              "/token/refresh": ("token", "refresh")}
+    STATUS = {"created": 1, "paid": 2, "shipped": 3, "completed": 5, "cancelled": 4}
+    ERRORS = {
+        "signature": (40003, "非法的参数", "isv.signature-invalid", "签名校验失败"),
+        "token_expired": (40003, "非法的参数", "isv.access-token-expired", "access_token已过期"),
+        "token_invalid": (40003, "非法的参数", "isv.access-token-no-existed", "access_token不存在，请使用最新的access_token访问"),
+        "token": (40003, "非法的参数", "isv.access-token-expired", "access_token已过期"),
+        "refresh_invalid": (50001, "平台处理失败", "dop.token-generate-failed:token-invalid", "生成token失败，token不存在"),
+        "bad_credentials": (40003, "非法的参数", "isv.app-id-invalid", "认证失败，app_key格式不正确"),
+        "rate_limit": (60000, "触发限流，请稍后重试", "", ""),
+        "transient": (20000, "服务不可用", "isp.service-error:10000", "系统超时"),
+        "not_found_order": (40004, "非法的参数", "isv.parameter-invalid:20014", "查询订单不存在"),
+        "not_found_refund": (40004, "非法的参数", "isv.parameter-invalid:11000", "参数错误，售后单ID错误"),
+        "permanent": (30001, "操作权限不足", "dop.authorization-no-existed", "店铺授权已失效，请重新授权"),
+    }
+
+    def authenticate(self, request):
+        query, body = request.query, request.body
+        app = self.sandbox.app(self.key, query.get("app_key"))
+        if app is None:
+            raise Reject("bad_credentials")
+        method = request.path.strip("/").replace("/", ".")
+        if query.get("method") != method or query.get("v") != "2":
+            raise Reject("signature", "method or v")
+        try:
+            params = json.loads(body.decode("utf-8") or "{}")
+        except ValueError:
+            raise Reject("signature", "param_json") from None
+        # The platform re-serializes param_json with sorted keys and signs that.
+        pattern = (f"app_key{query.get('app_key')}method{method}param_json{_canonical_json(params)}"
+                   f"timestamp{query.get('timestamp')}v2")
+        secret = app["app_secret"]
+        if query.get("sign_method") == "hmac-sha256":
+            expected = hmac.new(secret.encode(), (secret + pattern + secret).encode(), hashlib.sha256).hexdigest()
+        else:
+            expected = hashlib.md5((secret + pattern + secret).encode()).hexdigest()
+        if not hmac.compare_digest(str(query.get("sign", "")), expected):
+            raise Reject("signature")
+        if not str(query.get("timestamp", "")).isdigit() or \
+                abs(time.time() - int(query["timestamp"])) > SIGNATURE_WINDOW:
+            raise Reject("signature", "timestamp")
+        request.params = params
+        if method != "token.refresh":
+            self.sandbox.check_access_token(self.key, app, query.get("access_token"))
+        return app
+
+    def order_detail(self, request, app):
+        ref = str(request.params.get("shop_order_id", ""))
+        return ref, lambda order: {"shop_order_detail": self.order_document(order)}
+
+    def after_sale(self, request, app):
+        ref = str(request.params.get("after_sale_id", ""))
+        return ref, self.refund_document
+
+    def refresh(self, request, app):
+        issued = self.sandbox.refresh(self.key, app, request.params.get("refresh_token"), rotate=True)
+        return self.ok({"access_token": issued["access_token"], "expires_in": issued["lifetime"],
+                        "refresh_token": issued["refresh_token"], "scope": "SCOPE", "shop_id": 88123456})
+
+    def ok(self, data):
+        return 200, {"code": 10000, "msg": "success", "sub_code": "", "sub_msg": "", "data": data,
+                     "log_id": secrets.token_hex(8)}, {}
+
+    def error(self, kind, detail):
+        code, msg, sub_code, sub_msg = self.ERRORS.get(kind, self.ERRORS["permanent"])
+        return 200, {"code": code, "msg": msg, "sub_code": sub_code, "sub_msg": sub_msg, "data": {},
+                     "log_id": secrets.token_hex(8)}, {}
+
+    def order_document(self, order):
+        lines, ref = order["lines"], order["order_ref"]
+        shop_discount = order["discount"] + sum(line["discount"] for line in lines)
+        room = order.get("room_id")
+        address = order.get("address") or {}
+        return {
+            "order_id": ref, "order_status": order.get("platform_status") or self.STATUS[order["status"]],
+            "create_time": order["created_at"], "pay_time": order.get("paid_at") or 0,
+            "update_time": order["updated_at"], "order_amount": order["goods"] + order["shipping_fee"],
+            "pay_amount": order["paid"], "post_amount": order["shipping_fee"],
+            "promotion_amount": shop_discount + order["platform_discount"], "promotion_shop_amount": shop_discount,
+            "promotion_platform_amount": order["platform_discount"], "promotion_talent_amount": 0,
+            "doudian_open_id": order.get("buyer") or "", "cancel_reason": order.get("cancel_reason") or "",
+            "encrypt_post_receiver": "#" + base64.b64encode((address.get("name") or "").encode()).decode() + "#",
+            "mask_post_receiver": address.get("name") or "", "mask_post_tel": address.get("phone") or "",
+            "mask_post_addr": {"province": {"name": address.get("province") or "", "id": "11"},
+                               "city": {"name": address.get("city") or "", "id": "1101"},
+                               "town": {"name": address.get("district") or "", "id": "110105"},
+                               "street": {"name": "", "id": ""}, "detail": address.get("street") or ""},
+            "logistics_info": [{
+                "tracking_no": parcel["tracking_ref"], "company": parcel.get("carrier") or "",
+                "company_name": parcel.get("carrier") or "", "ship_time": parcel.get("shipped_at") or 0,
+                "product_info": [{"sku_id": _number(sku), "product_count": qty, "sku_order_id": ""}
+                                 for sku, qty in parcel.get("lines") or []]}
+                for parcel in order["shipments"]],
+            "sku_order_list": [{
+                "order_id": line.get("line_ref") or f"{ref}{index}", "parent_order_id": ref,
+                "sku_id": _number(line["sku"]), "code": line.get("merchant_code") or "", "out_sku_id": "",
+                "product_id": 3500000000000000000 + index, "product_name": line.get("name") or "",
+                "item_num": line["quantity"], "origin_amount": line["unit_price"],
+                "sum_amount": line["unit_price"] * line["quantity"],
+                "pay_amount": line["unit_price"] * line["quantity"] - line["discount"],
+                "promotion_shop_amount": line["discount"], "theme_type": "1" if room else "0",
+                "author_id": _number(order.get("host_ref") or 0) if room else 0,
+                "author_name": (order.get("host_name") or "") if room else "",
+                "room_id": _number(room) if room else 0, "room_id_str": str(room) if room else ""}
+                for index, line in enumerate(lines)],
+        }
+
+    def refund_document(self, refund):
+        state = refund["state"]
+        order = self.sandbox.orders.get((self.key, refund["order_ref"])) or {"lines": []}
+        counts = dict((str(sku), qty) for sku, qty in refund["lines"])
+        return {
+            "process_info": {"after_sale_info": {
+                "after_sale_id": _number(refund["refund_ref"]),
+                "after_sale_status": refund.get("platform_status") or {"requested": 6, "succeeded": 12, "closed": 28}[state],
+                "after_sale_type": 0 if refund["return_goods"] else 1,
+                "refund_status": {"requested": 1, "succeeded": 3, "closed": 4}[state],
+                "refund_total_amount": refund["amount"], "refund_post_amount": 0,
+                "real_refund_amount": refund["amount"] if state == "succeeded" else 0,
+                "apply_time": refund["created_at"], "update_time": refund["created_at"],
+                "reason": refund.get("reason") or ""}},
+            "order_info": {"shop_order_id": _number(refund["order_ref"]), "sku_order_infos": [
+                {"sku_order_id": _number(line.get("line_ref") or f"{refund['order_ref']}{index}"),
+                 "sku_id": _number(line["sku"]), "shop_sku_code": line.get("merchant_code") or "",
+                 "item_quantity": line["quantity"], "pay_amount": line["unit_price"] * line["quantity"],
+                 "after_sale_item_count": counts.get(str(line["sku"]), 0)}
+                for index, line in enumerate(order["lines"])]},
+        }
+
+
+class Kuaishou(Platform):
+    key = "kuaishou_shop"
+    routes = {"/open/order/detail": ("order", "order_detail"),
+              "/open/seller/order/refund/detail": ("refund", "refund_detail"),
+              "/oauth2/refresh_token": ("token", "refresh")}
+    STATUS = {"created": 10, "paid": 30, "shipped": 40, "completed": 70, "cancelled": 80}
+    ERRORS = {
+        "signature": (2, "签名校验失败"), "token_expired": (28, "TOKEN过期"), "token_invalid": (28, "鉴权失败"),
+        "token": (28, "TOKEN过期"), "bad_credentials": (100200101, "unauthorized_client"),
+        "refresh_invalid": (100200102, "refreshToken.discarded"),
+        "rate_limit": (23, "Exceed qps limit, KEY [apiId:{method};appkey:{appkey}], MAX_QPS [{qps}]"),
+        "transient": (500, "系统繁忙，请稍后重试"), "not_found_order": (21, "订单不存在"),
+        "not_found_refund": (300011, "退款单不存在"), "permanent": (24, "AUTHORIZATION_REVOKED"),
+    }
+    SIGNED = ("appkey", "method", "version", "param", "access_token", "timestamp", "signMethod")
+
+    def authenticate(self, request):
+        if request.path == "/oauth2/refresh_token":
+            form = request.form()
+            app = self.sandbox.app(self.key, form.get("app_id"))
+            if app is None or form.get("app_secret") != app["app_secret"]:
+                raise Reject("bad_credentials")
+            request.params = form
+            return app
+        params = dict(request.query, **request.form())
+        app = self.sandbox.app(self.key, params.get("appkey"))
+        if app is None:
+            raise Reject("bad_credentials")
+        secret = app.get("sign_secret") or ""
+        text = "&".join(f"{key}={params[key]}" for key in sorted(self.SIGNED) if key in params)
+        text += "&signSecret=" + secret
+        if params.get("signMethod") == "MD5":
+            expected = hashlib.md5(text.encode()).hexdigest()
+        else:
+            expected = base64.b64encode(hmac.new(secret.encode(), text.encode(), hashlib.sha256).digest()).decode()
+        if params.get("method") != request.path.strip("/").replace("/", ".") or \
+                not hmac.compare_digest(str(params.get("sign", "")), expected):
+            raise Reject("signature")
+        if not str(params.get("timestamp", "")).isdigit() or \
+                abs(time.time() - int(params["timestamp"]) / 1000) > SIGNATURE_WINDOW:
+            raise Reject("signature", "timestamp")
+        try:
+            request.params = json.loads(params.get("param") or "{}")
+        except ValueError:
+            raise Reject("signature", "param") from None
+        self.sandbox.check_access_token(self.key, app, params.get("access_token"))
+        return app
+
+    def order_detail(self, request, app):
+        return str(request.params.get("oid", "")), self.order_document
+
+    def refund_detail(self, request, app):
+        return str(request.params.get("refundId", "")), self.refund_document
+
+    def refresh(self, request, app):
+        if request.params.get("grant_type") != "refresh_token":
+            raise Reject("bad_credentials")
+        # Each refresh issues a new refresh token; the old one dies (within 5 minutes on
+        # the platform; here at once, so a client that keeps the old one fails).
+        issued = self.sandbox.refresh(self.key, app, request.params.get("refresh_token"), rotate=True,
+                                      kill_old=True)
+        return 200, {"result": 1, "access_token": issued["access_token"], "expires_in": issued["lifetime"],
+                     "refresh_token": issued["refresh_token"],
+                     "refresh_token_expires_in": issued["refresh_lifetime"], "scopes": ["merchant_order"]}, {}
+
+    def ok(self, data):
+        return 200, {"result": 1, "msg": "success", "data": data, "requestId": secrets.token_hex(8)}, {}
+
+    def error(self, kind, detail):
+        result, message = self.ERRORS.get(kind, self.ERRORS["permanent"])
+        if kind in ("bad_credentials", "refresh_invalid"):
+            return 200, {"result": result, "error": "access_denied", "error_msg": message}, {}
+        message = message.format(method=detail or "open.order.detail", appkey="ks-app", qps="10.0")
+        return 200, {"result": result, "error_msg": message, "requestId": secrets.token_hex(8)}, {}
+
+    def order_document(self, order):
+        if len(order["lines"]) != 1:
+            raise ValueError("a Kuaishou order has exactly one SKU")
+        line, address, room = order["lines"][0], order.get("address") or {}, order.get("room_id")
+        return {
+            "orderBaseInfo": {
+                "oid": _number(order["order_ref"]), "status": order.get("platform_status") or self.STATUS[order["status"]],
+                "payTime": (order.get("paid_at") or 0) * 1000, "createTime": order["created_at"] * 1000,
+                "updateTime": order["updated_at"] * 1000, "buyerOpenId": order.get("buyer") or "",
+                "buyerNick": order.get("buyer_nickname") or "", "totalFee": order["paid"],
+                "expressFee": order["shipping_fee"], "discountFee": order["discount"] + line["discount"],
+                "carrierType": 2 if room else 1, "carrierId": _number(room) if room else 0,
+                "orderSellerRoleInfo": {"roleType": 2, "roleId": _number(order.get("host_ref") or 0),
+                                        "roleName": order.get("host_name") or ""} if room else None},
+            "orderItemInfo": {
+                "skuId": _number(line["sku"]), "skuNick": line.get("merchant_code") or "",
+                "itemTitle": line.get("name") or "", "num": line["quantity"], "price": line["unit_price"],
+                "originalPrice": line["unit_price"], "discountFee": line["discount"], "goodsCode": ""},
+            "orderAddress": {
+                "encryptedConsignee": "##" + secrets.token_hex(8) + "##", "desensitiseConsignee": address.get("name") or "",
+                "encryptedMobile": "##" + secrets.token_hex(8) + "##", "desensitiseMobile": address.get("phone") or "",
+                "province": address.get("province") or "", "city": address.get("city") or "",
+                "district": address.get("district") or "", "desensitiseAddress": address.get("street") or ""},
+            "orderLogisticsInfo": [{"expressNo": parcel["tracking_ref"], "expressCode": _number(parcel.get("carrier") or 0)}
+                                   for parcel in order["shipments"]],
+        }
+
+    def refund_document(self, refund):
+        lines = refund["lines"] or [[None, None]]
+        return {"refundId": _number(refund["refund_ref"]), "oid": _number(refund["order_ref"]),
+                "status": refund.get("platform_status") or {"requested": 10, "succeeded": 60, "closed": 70}[refund["state"]],
+                "handlingWay": 1 if refund["return_goods"] else 10, "refundFee": refund["amount"],
+                "skuId": _number(lines[0][0]) if lines[0][0] else None, "num": lines[0][1],
+                "refundReason": refund.get("reason") or "", "endTime": refund["created_at"] * 1000}
+
+
+class Wechat(Platform):
+    key = "wechat_channels_shop"
+    routes = {"/channels/ec/order/get": ("order", "order_get"),
+              "/channels/ec/aftersale/getaftersaleorder": ("refund", "after_sale"),
+              "/cgi-bin/stable_token": ("token", "stable_token")}
+    STATUS = {"created": 10, "paid": 20, "shipped": 30, "completed": 100, "cancelled": 250}
+    ERRORS = {
+        "token_expired": (42001, "access_token expired"),
+        "token_invalid": (40001, "invalid credential, access_token is invalid or not latest"),
+        "token": (40001, "invalid credential, access_token is invalid or not latest"),
+        "bad_credentials": (40125, "invalid appsecret"), "signature": (40125, "invalid appsecret"),
+        "rate_limit": (45011, "api minute-quota reach limit  mustslower  retry next minute"),
+        "transient": (-1, "system error"), "not_found_order": (100002, "Not exist"),
+        "not_found_refund": (100002, "Not exist"), "permanent": (48001, "api unauthorized"),
+    }
+    STABLE_WINDOW = 300  # stable_token hands out a new token only in the last 5 minutes
+
+    def authenticate(self, request):
+        try:
+            request.params = json.loads(request.body.decode("utf-8") or "{}")
+        except ValueError:
+            raise Reject("permanent", "body") from None
+        if request.path == "/cgi-bin/stable_token":
+            app = self.sandbox.app(self.key, request.params.get("appid"))
+            if app is None or request.params.get("secret") != app["app_secret"] or \
+                    request.params.get("grant_type") != "client_credential":
+                raise Reject("bad_credentials")
+            return app
+        return self.sandbox.check_access_token(self.key, None, request.query.get("access_token"))
+
+    def order_get(self, request, app):
+        return str(request.params.get("order_id", "")), lambda order: {"order": self.order_document(order)}
+
+    def after_sale(self, request, app):
+        return str(request.params.get("after_sale_order_id", "")), \
+            lambda refund: {"after_sale_order": self.refund_document(refund)}
+
+    def stable_token(self, request, app):
+        current = self.sandbox.current_access_token(self.key, app["app_key"])
+        if current and not request.params.get("force_refresh") and \
+                current["expires_at"] - time.time() > self.STABLE_WINDOW:
+            issued = {"access_token": current["token"], "lifetime": int(current["expires_at"] - time.time())}
+        else:
+            issued = self.sandbox.issue(self.key, app["app_key"], with_refresh=False, kill_access=True)
+        return 200, {"access_token": issued["access_token"], "expires_in": issued["lifetime"]}, {}
+
+    def ok(self, data):
+        return 200, dict({"errcode": 0, "errmsg": "ok"}, **data), {}
+
+    def error(self, kind, detail):
+        code, message = self.ERRORS.get(kind, self.ERRORS["permanent"])
+        return 200, {"errcode": code, "errmsg": f"{message} rid: {secrets.token_hex(4)}-{secrets.token_hex(4)}"}, {}
+
+    def order_document(self, order):
+        address, room = order.get("address") or {}, order.get("room_id")
+        seller_discount = order["discount"] + sum(line["discount"] for line in order["lines"])
+        document = {
+            "order_id": _number(order["order_ref"]), "status": order.get("platform_status") or self.STATUS[order["status"]],
+            "create_time": order["created_at"], "update_time": order["updated_at"], "openid": order.get("buyer") or "",
+            "order_detail": {
+                "product_infos": [{
+                    "product_id": _number(line.get("product_id") or 10000000000 + index), "sku_id": str(line["sku"]),
+                    "sku_code": line.get("merchant_code") or "", "title": line.get("name") or "",
+                    "sku_cnt": line["quantity"], "sale_price": line["unit_price"],
+                    "real_price": line["unit_price"] * line["quantity"] - line["discount"],
+                    "merchant_discounted_price": line["discount"]} for index, line in enumerate(order["lines"])],
+                "price_info": {"product_price": order["goods"], "order_price": order["paid"],
+                               "freight": order["shipping_fee"], "discounted_price": seller_discount,
+                               "merchant_discounted_price": seller_discount, "finder_discounted_price": 0,
+                               "cash_coupon_discounted_price": order["platform_discount"],
+                               "is_discounted": bool(seller_discount or order["platform_discount"])},
+                "pay_info": {"pay_time": order.get("paid_at") or 0, "transaction_id": secrets.token_hex(14)},
+                "delivery_info": {
+                    "address_info": {"user_name": address.get("name") or "", "tel_number": address.get("phone") or "",
+                                     "province_name": address.get("province") or "",
+                                     "city_name": address.get("city") or "",
+                                     "county_name": address.get("district") or "",
+                                     "detail_info": address.get("street") or "",
+                                     "postal_code": address.get("zip") or "", "hash_code": secrets.token_hex(16)},
+                    "delivery_product_info": [{
+                        "waybill_id": parcel["tracking_ref"], "delivery_id": parcel.get("carrier") or "",
+                        "delivery_name": parcel.get("carrier") or "", "delivery_time": parcel.get("shipped_at") or 0,
+                        "deliver_type": 1,
+                        "product_infos": [{"sku_id": str(sku), "product_cnt": qty} for sku, qty in parcel.get("lines") or []]}
+                        for parcel in order["shipments"]]},
+                "ext_info": {"live_id": str(room) if room else "", "finder_id": order.get("host_ref") or "",
+                             "order_scene": 2 if room else 1},
+            },
+        }
+        if order.get("union_id"):
+            document["unionid"] = order["union_id"]
+        return document
+
+    def refund_document(self, refund):
+        state, sku, count = refund["state"], *((refund["lines"] or [[None, None]])[0])
+        status = refund.get("platform_status") or {
+            "requested": "MERCHANT_PROCESSING", "closed": "USER_CANCELD",
+            "succeeded": "MERCHANT_RETURN_SUCCESS" if refund["return_goods"] else "MERCHANT_REFUND_SUCCESS"}[state]
+        return {"after_sale_order_id": _number(refund["refund_ref"]), "order_id": _number(refund["order_ref"]),
+                "status": status, "type": "RETURN" if refund["return_goods"] else "REFUND",
+                "openid": "", "product_info": {"product_id": "1", "sku_id": str(sku) if sku else "", "count": count or 0},
+                "refund_info": {"amount": refund["amount"], "refund_reason": 1},
+                "reason_text": refund.get("reason") or "", "create_time": refund["created_at"],
+                "update_time": refund["created_at"]}
+
+
+class Tiktok(Platform):
+    key = "tiktok_shop"
+    routes = {"/order/202309/orders": ("order", "orders"),
+              "/return_refund/202309/returns/search": ("refund", "returns"),
+              "/return_refund/202309/cancellations/search": ("refund", "cancellations"),
+              "/api/v2/token/refresh": ("token", "refresh")}
+    STATUS = {"created": "UNPAID", "paid": "AWAITING_SHIPMENT", "shipped": "IN_TRANSIT", "completed": "COMPLETED",
+              "cancelled": "CANCELLED"}
+    ERRORS = {
+        "signature": (401, 106001, "Invalid signature."),
+        "token_expired": (401, 105002, "Expired credentials. The access token has expired, please refresh it."),
+        "token_invalid": (401, 105001, "Invalid credentials. The access token is invalid."),
+        "token": (401, 105002, "Expired credentials. The access token has expired, please refresh it."),
+        "bad_credentials": (400, 36009004, "Invalid credentials. Invalid `app_key` query parameter."),
+        "refresh_invalid": (200, 36004004, "Invalid refresh_token."),
+        "rate_limit": (429, 36009002, "Too many requests. The request rate limit has been exceeded."),
+        "transient": (500, 36009003, "Internal error. Please try again later."),
+        "permanent": (403, 105005, "Access denied. This app has not been granted any access scope required "
+                                   "by this endpoint."),
+    }
+
+    def authenticate(self, request):
+        query = request.query
+        if request.path == "/api/v2/token/refresh":
+            app = self.sandbox.app(self.key, query.get("app_key"))
+            if app is None or query.get("app_secret") != app["app_secret"] or \
+                    query.get("grant_type") != "refresh_token":
+                raise Reject("bad_credentials")
+            return app
+        app = self.sandbox.app(self.key, query.get("app_key"))
+        if app is None:
+            raise Reject("bad_credentials")
+        secret = app["app_secret"].encode()
+        signed = "".join(f"{key}{query[key]}" for key in sorted(query) if key not in ("sign", "access_token"))
+        message = secret + request.path.encode() + signed.encode() + request.body + secret
+        if not hmac.compare_digest(query.get("sign", ""), hmac.new(secret, message, hashlib.sha256).hexdigest()):
+            raise Reject("signature")
+        if not str(query.get("timestamp", "")).isdigit() or abs(time.time() - int(query["timestamp"])) > 300:
+            raise Reject("signature", "timestamp")
+        if app.get("shop_cipher") and query.get("shop_cipher") != app["shop_cipher"]:
+            raise Reject("bad_credentials", "shop_cipher")
+        try:
+            request.params = json.loads(request.body.decode("utf-8") or "{}")
+        except ValueError:
+            raise Reject("signature", "body") from None
+        self.sandbox.check_access_token(self.key, app, request.headers.get("x-tts-access-token"))
+        return app
+
+    def orders(self, request, app):
+        return request.query.get("ids", ""), lambda order: {"orders": [self.order_document(order)]}
+
+    def returns(self, request, app):
+        ids = request.params.get("return_ids") or [""]
+        return str(ids[0]), lambda refund: {"return_orders": [self.refund_document(refund)]} \
+            if refund.get("kind", "return") == "return" else None
+
+    def cancellations(self, request, app):
+        ids = request.params.get("cancel_ids") or [""]
+        return str(ids[0]), lambda refund: {"cancellations": [self.refund_document(refund)]} \
+            if refund.get("kind") == "cancellation" else None
+
+    def refresh(self, request, app):
+        issued = self.sandbox.refresh(self.key, app, request.query.get("refresh_token"), rotate=False)
+        return self.ok({"access_token": issued["access_token"],
+                        "access_token_expire_in": int(time.time()) + issued["lifetime"],
+                        "refresh_token": issued["refresh_token"],
+                        "refresh_token_expire_in": int(issued["refresh_expires_at"]),
+                        "open_id": "tts-open-id", "seller_name": "Sandbox shop", "seller_base_region": "US",
+                        "user_type": 0, "granted_scopes": ["seller.order.info"]})
+
+    def ok(self, data):
+        return 200, {"code": 0, "message": "Success", "request_id": secrets.token_hex(10), "data": data}, {}
+
+    def not_found(self, endpoint):
+        # The searches and the order detail answer an empty list for unknown ids.
+        return self.ok({"orders": [], "return_orders": [], "cancellations": [], "total_count": 0})
+
+    def error(self, kind, detail):
+        status, code, message = self.ERRORS.get(kind, self.ERRORS["permanent"])
+        headers = {"Retry-After": "1"} if kind == "rate_limit" else {}
+        return status, {"code": code, "message": message, "request_id": secrets.token_hex(10), "data": None}, headers
+
+    def order_document(self, order):
+        currency, address = order.get("currency") or "USD", order.get("address") or {}
+        items, units = [], {}
+        for index, line in enumerate(order["lines"]):
+            quantity, discount = line["quantity"], line["discount"]
+            for unit in range(quantity):  # one line item per unit; the discount spread over them
+                unit_discount = discount // quantity + (1 if unit < discount % quantity else 0)
+                item = {"id": f"{order['order_ref']}{index}{unit:03d}", "sku_id": str(line["sku"]),
+                        "seller_sku": line.get("merchant_code") or "", "product_name": line.get("name") or "",
+                        "sku_name": "", "original_price": _fen_text(line["unit_price"], currency),
+                        "sale_price": _fen_text(line["unit_price"] - unit_discount, currency),
+                        "seller_discount": _fen_text(unit_discount, currency), "platform_discount": "0.00",
+                        "currency": currency, "display_status": self.STATUS[order["status"]]}
+                items.append(item)
+                units.setdefault(str(line["sku"]), []).append(item)
+        for parcel in order["shipments"]:
+            for sku, qty in parcel.get("lines") or [(sku, len(group)) for sku, group in units.items()]:
+                for item in [item for item in units.get(str(sku), []) if "tracking_number" not in item][:qty]:
+                    item.update(tracking_number=parcel["tracking_ref"], shipping_provider_name=parcel.get("carrier") or "",
+                                package_id=f"pkg-{parcel['tracking_ref']}")
+        seller_discount = order["discount"] + sum(line["discount"] for line in order["lines"])
+        document = {
+            "id": str(order["order_ref"]), "status": order.get("platform_status") or self.STATUS[order["status"]],
+            "create_time": order["created_at"], "update_time": order["updated_at"],
+            "paid_time": order.get("paid_at") or 0, "user_id": order.get("buyer") or "",
+            "payment": {"currency": currency, "sub_total": _fen_text(order["goods"], currency),
+                        "shipping_fee": _fen_text(order["shipping_fee"], currency),
+                        "seller_discount": _fen_text(seller_discount, currency),
+                        "platform_discount": _fen_text(order["platform_discount"], currency),
+                        "total_amount": _fen_text(order["paid"], currency),
+                        "original_total_product_price": _fen_text(
+                            sum(line["unit_price"] * line["quantity"] for line in order["lines"]), currency)},
+            "recipient_address": {
+                "name": address.get("name") or "", "phone_number": address.get("phone") or "",
+                "address_detail": address.get("street") or "", "postal_code": address.get("zip") or "",
+                "district_info": [{"address_level": level, "address_level_name": name, "address_name": value}
+                                  for level, name, value in (("L1", "state", address.get("province")),
+                                                             ("L2", "city", address.get("city")),
+                                                             ("L3", "district", address.get("district"))) if value]},
+            "line_items": items, "cancel_reason": order.get("cancel_reason") or "",
+        }
+        if order["shipments"]:
+            document.update(tracking_number=order["shipments"][0]["tracking_ref"],
+                            shipping_provider=order["shipments"][0].get("carrier") or "")
+        return document
+
+    def refund_document(self, refund):
+        currency = refund.get("currency") or "USD"
+        cancellation = refund.get("kind") == "cancellation"
+        prefix = "cancel" if cancellation else "return"
+        rows = [{f"{prefix}_line_item_id": f"{refund['refund_ref']}{index}{unit:03d}", "sku_id": str(sku),
+                 "order_line_item_id": "", "seller_sku": ""}
+                for index, (sku, qty) in enumerate(refund["lines"]) for unit in range(qty)]
+        state = refund["state"]
+        document = {f"{prefix}_id": str(refund["refund_ref"]), "order_id": str(refund["order_ref"]),
+                    "create_time": refund["created_at"], "update_time": refund["created_at"], "role": "BUYER",
+                    "refund_amount": {"currency": currency, "refund_total": _fen_text(refund["amount"], currency)},
+                    f"{prefix}_line_items": rows, f"{prefix}_reason_text": refund.get("reason") or ""}
+        if cancellation:
+            document["cancel_status"] = refund.get("platform_status") or {
+                "requested": "CANCELLATION_REQUEST_PENDING", "succeeded": "CANCELLATION_REQUEST_COMPLETE",
+                "closed": "CANCELLATION_REQUEST_CANCEL"}[state]
+        else:
+            document.update(return_type="RETURN_AND_REFUND" if refund["return_goods"] else "REFUND",
+                            return_status=refund.get("platform_status") or {
+                                "requested": "RETURN_OR_REFUND_REQUEST_PENDING",
+                                "succeeded": "RETURN_OR_REFUND_REQUEST_COMPLETE",
+                                "closed": "RETURN_OR_REFUND_REQUEST_CANCEL"}[state])
+        return document
+
+
+class PlatformSandbox:
+    """The server and its state; safe to use from the test thread while it serves."""
+
+    def __init__(self, host="127.0.0.1", port=0, token_lifetime=7200, refresh_lifetime=30 * 86400,
+                 stall_seconds=30.0, rate_limit=None):
+        self.host, self.port = host, port
+        self.token_lifetime, self.refresh_lifetime = token_lifetime, refresh_lifetime
+        self.stall_seconds = stall_seconds
+        self.rate_limit = rate_limit  # calls per second and platform on order/after-sale endpoints; None: no limit
+        self.platforms = {cls.key: cls(self) for cls in (Douyin, Kuaishou, Wechat, Tiktok)}
+        self.lock = threading.RLock()
+        self.apps, self.tokens, self.orders, self.refunds = {}, {}, {}, {}
+        self.failures = {}  # ref -> [kind, remaining times or None for always]
+        self.calls = []
+        self._recent = {}  # platform -> call times, for the rate limit
+        self._server = self._thread = None
+        self._stopping = threading.Event()
+
+    # -- lifecycle ----------------------------------------------------------------
+    def start(self):
+        handler = type("Handler", (_Handler,), {"sandbox": self})
+        self._server = ThreadingHTTPServer((self.host, self.port), handler)
+        self._server.daemon_threads = True
+        self._server.block_on_close = False
+        self.port = self._server.server_address[1]
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._server.serve_forever, name="platform-sandbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stopping.set()  # stalled requests give up
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    @property
+    def url(self):
+        return f"http://{self.host}:{self.port}"
+
+    # -- apps and tokens ----------------------------------------------------------
+    def add_app(self, platform, app_key, app_secret, sign_secret=None, shop_cipher=None, access_token=None,
+                refresh_token=None):
+        """Register an app and return a first token pair for it (what an authorization
+        gives). access_token / refresh_token: take these (a channel's stored ones)
+        instead of new ones."""
+        assert platform in self.platforms, platform
+        with self.lock:
+            self.apps[(platform, app_key)] = {"platform": platform, "app_key": app_key, "app_secret": app_secret,
+                                              "sign_secret": sign_secret, "shop_cipher": shop_cipher}
+            return self.issue(platform, app_key, with_refresh=platform != "wechat_channels_shop",
+                              access_token=access_token, refresh_token=refresh_token)
+
+    def app(self, platform, app_key):
+        with self.lock:
+            return self.apps.get((platform, app_key))
+
+    def issue(self, platform, app_key, with_refresh=True, kill_access=False, access_token=None, refresh_token=None):
+        """A new access token (and refresh token, or `refresh_token` kept) for the app,
+        with the current lifetimes."""
+        now = time.time()
+        with self.lock:
+            if kill_access:
+                for token in self.tokens.values():
+                    if (token["platform"], token["app_key"], token["type"]) == (platform, app_key, "access"):
+                        token["valid"] = False
+            access = access_token or f"{platform[:2]}-at-{secrets.token_hex(12)}"
+            self.tokens[access] = {"token": access, "platform": platform, "app_key": app_key, "type": "access",
+                                   "expires_at": now + self.token_lifetime, "valid": True}
+            issued = {"access_token": access, "expires_at": now + self.token_lifetime,
+                      "lifetime": int(self.token_lifetime), "refresh_lifetime": int(self.refresh_lifetime)}
+            if with_refresh:
+                refresh = refresh_token or f"{platform[:2]}-rt-{secrets.token_hex(12)}"
+                if refresh not in self.tokens:
+                    self.tokens[refresh] = {"token": refresh, "platform": platform, "app_key": app_key,
+                                            "type": "refresh", "expires_at": now + self.refresh_lifetime, "valid": True}
+                issued.update(refresh_token=refresh, refresh_expires_at=self.tokens[refresh]["expires_at"])
+            return issued
+
+    def refresh(self, platform, app, refresh_token, rotate=True, kill_old=False):
+        with self.lock:
+            token = self.tokens.get(refresh_token or "")
+            if not token or token["type"] != "refresh" or not token["valid"] or \
+                    (token["platform"], token["app_key"]) != (platform, app["app_key"]) or \
+                    token["expires_at"] < time.time():
+                raise Reject("refresh_invalid")
+            if kill_old:
+                token["valid"] = False
+            return self.issue(platform, app["app_key"], refresh_token=None if rotate else refresh_token)
+
+    def current_access_token(self, platform, app_key):
+        with self.lock:
+            live = [token for token in self.tokens.values()
+                    if (token["platform"], token["app_key"], token["type"]) == (platform, app_key, "access")
+                    and token["valid"] and token["expires_at"] > time.time()]
+            return max(live, key=lambda token: token["expires_at"]) if live else None
+
+    def check_access_token(self, platform, app, access_token):
+        """The app the token belongs to; Reject("token_expired"/"token_invalid") otherwise."""
+        with self.lock:
+            token = self.tokens.get(access_token or "")
+            if not token or token["type"] != "access" or token["platform"] != platform or not token["valid"] or \
+                    (app is not None and token["app_key"] != app["app_key"]):
+                raise Reject("token_invalid")
+            if token["expires_at"] <= time.time():
+                raise Reject("token_expired")
+            return self.apps[(platform, token["app_key"])]
+
+    def expire_access_tokens(self, platform=None):
+        """Every access token (of `platform`) expires now: the next call gets the platform's token error."""
+        with self.lock:
+            for token in self.tokens.values():
+                if token["type"] == "access" and platform in (None, token["platform"]):
+                    token["expires_at"] = min(token["expires_at"], time.time() - 1)
+
+    # -- orders, after-sales, failures --------------------------------------------
+    def add_order(self, platform, order_ref, status="paid", lines=(), shipping_fee=0, discount=0,
+                  platform_discount=0, paid=None, created_at=None, paid_at=None, updated_at=None, buyer=None,
+                  buyer_nickname=None, union_id=None, address=None, room_id=None, host_ref=None, host_name=None,
+                  shipments=(), cancel_reason=None, currency="CNY", platform_status=None):
+        """Register an order in the neutral form (fen, ids as text). lines: [{sku,
+        quantity, unit_price, name, discount (line total), merchant_code, line_ref}];
+        shipments: [{tracking_ref, carrier, lines: [[sku, quantity]], shipped_at}];
+        platform_status overrides the rendered status (e.g. 101, 21, "PARTIALLY_SHIPPING")."""
+        assert platform in self.platforms, platform
+        assert status in Douyin.STATUS, status
+        now = int(time.time())
+        lines = [{"discount": 0, "name": "", "merchant_code": None, "line_ref": None, **line,
+                  "sku": str(line["sku"]), "quantity": int(line["quantity"]), "unit_price": int(line["unit_price"])}
+                 for line in lines]
+        goods = sum(line["unit_price"] * line["quantity"] for line in lines)
+        if paid is None:
+            paid = goods - sum(line["discount"] for line in lines) - discount - platform_discount + shipping_fee
+        order = {"order_ref": str(order_ref), "status": status, "lines": lines, "shipping_fee": shipping_fee,
+                 "discount": discount, "platform_discount": platform_discount, "paid": paid, "goods": goods,
+                 "created_at": created_at or now, "paid_at": paid_at if paid_at is not None else
+                 (None if status == "created" else now), "updated_at": updated_at or now, "buyer": buyer,
+                 "buyer_nickname": buyer_nickname, "union_id": union_id, "address": address or {},
+                 "room_id": room_id and str(room_id), "host_ref": host_ref and str(host_ref), "host_name": host_name,
+                 "shipments": [dict(parcel, lines=[list(pair) for pair in parcel.get("lines") or []])
+                               for parcel in shipments],
+                 "cancel_reason": cancel_reason, "currency": currency, "platform_status": platform_status}
+        self.platforms[platform].order_document(order)  # fails now, not at fetch time, on a bad order
+        with self.lock:
+            self.orders[(platform, str(order_ref))] = order
+        return order
+
+    def add_refund(self, platform, refund_ref, order_ref, amount, state="requested", return_goods=False, lines=(),
+                   reason=None, kind="return", currency="CNY", created_at=None, platform_status=None):
+        """Register an after-sale: amount in fen, state requested / succeeded / closed,
+        lines [[sku, quantity]]; kind "cancellation" is a TikTok cancellation (found by
+        the cancellations search, not the returns search)."""
+        assert state in ("requested", "succeeded", "closed"), state
+        refund = {"refund_ref": str(refund_ref), "order_ref": str(order_ref), "amount": int(amount), "state": state,
+                  "return_goods": bool(return_goods), "lines": [list(pair) for pair in lines], "reason": reason,
+                  "kind": kind, "currency": currency, "created_at": created_at or int(time.time()),
+                  "platform_status": platform_status}
+        with self.lock:
+            self.refunds[(platform, str(refund_ref))] = refund
+        return refund
+
+    def fail(self, ref, kind, times=1):
+        """The next `times` calls about order or after-sale `ref` (None: all of them)
+        answer the platform's error of `kind` (FAILURE_KINDS); "stall" answers only
+        after `stall_seconds`, for client timeouts."""
+        assert kind in FAILURE_KINDS, kind
+        with self.lock:
+            self.failures[str(ref)] = [kind, times]
+
+    def calls_to(self, platform=None, endpoint=None):
+        with self.lock:
+            return [call for call in self.calls
+                    if platform in (None, call["platform"]) and endpoint in (None, call["endpoint"])]
+
+    def reset_calls(self):
+        with self.lock:
+            self.calls.clear()
+
+    def _take_failure(self, ref):
+        with self.lock:
+            failure = self.failures.get(ref)
+            if not failure:
+                return None
+            kind, times = failure
+            if times is not None:
+                failure[1] -= 1
+                if failure[1] <= 0:
+                    del self.failures[ref]
+            return kind
+
+    def _over_rate_limit(self, platform):
+        if not self.rate_limit:
+            return False
+        with self.lock:
+            now = time.monotonic()
+            recent = [at for at in self._recent.get(platform, []) if now - at < 1.0]
+            over = len(recent) >= self.rate_limit
+            if not over:
+                recent.append(now)
+            self._recent[platform] = recent
+            return over
+
+    # -- dispatch -----------------------------------------------------------------
+    def handle(self, request):
+        """(status, JSON body, headers) for one platform request."""
+        for platform in self.platforms.values():
+            if request.path in platform.routes:
+                break
+        else:
+            return 404, {"error": f"unknown path {request.path}"}, {}
+        endpoint, method_name = platform.routes[request.path]
+        call = {"platform": platform.key, "endpoint": endpoint, "path": request.path, "ref": None,
+                "at": time.time(), "outcome": "ok"}
+        with self.lock:
+            self.calls.append(call)
+        try:
+            app = platform.authenticate(request)
+            answer = getattr(platform, method_name)(request, app)
+            if endpoint == "token":
+                return answer
+            ref, render = answer
+            call["ref"] = ref
+            failure = self._take_failure(ref)
+            if failure == "stall":
+                call["outcome"] = "stall"
+                self._stopping.wait(self.stall_seconds)
+                failure = None
+            if failure:
+                raise Reject(failure if failure != "not_found" else f"not_found_{endpoint}")
+            if self._over_rate_limit(platform.key):
+                raise Reject("rate_limit", request.path)
+            with self.lock:
+                record = (self.orders if endpoint == "order" else self.refunds).get((platform.key, ref))
+            document = render(record) if record is not None else None
+            if document is None:
+                raise Reject(f"not_found_{endpoint}")
+            return platform.ok(document)
+        except Reject as reject:
+            call["outcome"] = reject.kind
+            if reject.kind.startswith("not_found") and hasattr(platform, "not_found"):
+                return platform.not_found(endpoint)
+            return platform.error(reject.kind, reject.detail)
+
+
+class _Request:
+    def __init__(self, method, path, query, headers, body):
+        self.method, self.path, self.query, self.headers, self.body = method, path, query, headers, body
+        self.params = {}
+
+    def form(self):
+        if "application/x-www-form-urlencoded" not in self.headers.get("content-type", ""):
+            return {}
+        return {key: values[-1] for key, values in parse_qs(self.body.decode("utf-8"), keep_blank_values=True).items()}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    sandbox = None
+    protocol_version = "HTTP/1.0"  # one request per connection: nothing lingers after stop()
+
+    def log_message(self, *args):  # quiet: the call log is the record
+        pass
+
+    def _request(self):
+        url = urlparse(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        query = {key: values[-1] for key, values in parse_qs(url.query, keep_blank_values=True).items()}
+        headers = {key.lower(): value for key, value in self.headers.items()}
+        return _Request(self.command, url.path, query, headers, body)
+
+    def _answer(self, status, document, headers=None):
+        payload = json.dumps(document, ensure_ascii=False).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(payload)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
+            pass
+
+    def _serve(self):
+        request = self._request()
+        if request.path.startswith("/_sandbox/"):
+            status, document = Admin(self.sandbox).handle(request)
+            return self._answer(status, document)
+        return self._answer(*self.sandbox.handle(request))
+
+    do_GET = do_POST = _serve
+
+
+class Admin:
+    """JSON admin endpoints for other processes (the simulator):
+
+    POST /_sandbox/apps      {platform, app_key, app_secret, sign_secret?, shop_cipher?, access_token?,
+                              refresh_token?}  (the last two: a channel's stored tokens, else new ones)
+                             -> {access_token, refresh_token?, expires_at, refresh_expires_at?}
+    POST /_sandbox/orders    {platform, order_ref, ...add_order() arguments}
+    POST /_sandbox/refunds   {platform, refund_ref, order_ref, amount, ...add_refund() arguments}
+    POST /_sandbox/failures  {ref, kind, times?}         (times null: every call)
+    POST /_sandbox/settings  {token_lifetime?, refresh_lifetime?, rate_limit?, stall_seconds?}
+    POST /_sandbox/tokens    {platform, app_key}         -> a new token pair (a new authorization)
+    POST /_sandbox/expire    {platform?}                 every access token expires now
+    GET  /_sandbox/calls     -> {calls: [{platform, endpoint, path, ref, outcome, at}]}
+    """
+    SETTINGS = ("token_lifetime", "refresh_lifetime", "rate_limit", "stall_seconds")
+
+    def __init__(self, sandbox):
+        self.sandbox = sandbox
+
+    def handle(self, request):
+        name = request.path[len("/_sandbox/"):]
+        if request.method == "GET" and name == "calls":
+            return 200, {"calls": self.sandbox.calls_to()}
+        if request.method != "POST":
+            return 405, {"error": "POST a JSON object"}
+        try:
+            data = json.loads(request.body.decode("utf-8") or "{}")
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+            if name == "apps":
+                return 200, self.sandbox.add_app(**data)
+            if name == "orders":
+                self.sandbox.add_order(data.pop("platform"), data.pop("order_ref"), **data)
+                return 200, {"ok": True}
+            if name == "refunds":
+                self.sandbox.add_refund(data.pop("platform"), data.pop("refund_ref"), data.pop("order_ref"), **data)
+                return 200, {"ok": True}
+            if name == "failures":
+                self.sandbox.fail(data["ref"], data["kind"], data.get("times", 1))
+                return 200, {"ok": True}
+            if name == "settings":
+                for key in self.SETTINGS:
+                    if key in data:
+                        setattr(self.sandbox, key, data[key])
+                return 200, {key: getattr(self.sandbox, key) for key in self.SETTINGS}
+            if name == "tokens":
+                return 200, self.sandbox.issue(data["platform"], data["app_key"],
+                                               with_refresh=data["platform"] != "wechat_channels_shop")
+            if name == "expire":
+                self.sandbox.expire_access_tokens(data.get("platform"))
+                return 200, {"ok": True}
+        except (KeyError, TypeError, ValueError, AssertionError) as exc:
+            return 400, {"error": f"{type(exc).__name__}: {exc}"}
+        return 404, {"error": f"unknown admin endpoint {name}"}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8290)
+    parser.add_argument("--token-lifetime", type=float, default=7200, help="seconds an access token lives")
+    parser.add_argument("--refresh-lifetime", type=float, default=30 * 86400)
+    parser.add_argument("--rate-limit", type=int, default=None, help="calls per second and platform")
+    args = parser.parse_args(argv)
+    sandbox = PlatformSandbox(args.host, args.port, args.token_lifetime, args.refresh_lifetime,
+                              rate_limit=args.rate_limit).start()
+    print(f"Platform sandbox on {sandbox.url} (Douyin, Kuaishou, WeChat Channels, TikTok); Ctrl-C stops", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        sandbox.stop()
+
+
+if __name__ == "__main__":
+    main()
