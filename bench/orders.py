@@ -106,8 +106,8 @@ def run_baseline(env, channel, count):
 
 
 def run_processor(args, queue, run_id, count, start_at):
-    """One processor process: its own share of stored events, 100 per batch."""
-    odoo.tools.config.parse_config(["-c", args.config, "-d", args.database, "--log-level=warn"])
+    """One processor process (forked: Odoo's configuration and registry come with
+    it, its connections do not), claiming batches of 100 until none is left."""
     registry = odoo.modules.registry.Registry(args.database)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})

@@ -161,7 +161,7 @@ class TestTiktokShopWebhook(WebhookCase):
         self._push(self.channel, self._notification("n1", "AWAITING_SHIPMENT"))
         self.assertEqual(len(self._events(self.channel)), 1, "at-least-once delivery is deduplicated")
 
-    def test_return_and_cancellation_notifications_wait_for_order_import(self):
+    def test_return_and_cancellation_notifications_are_refund_events(self):
         self._push(self.channel, {"type": 12, "tts_notification_id": "n-ret", "shop_id": "7495", "timestamp": 1795000000,
                                   "data": {"order_id": 576461413038785752, "return_id": 4035318504387641111,
                                            "return_status": "AWAITING_BUYER_SHIP", "update_time": 1795000000}})
@@ -170,7 +170,7 @@ class TestTiktokShopWebhook(WebhookCase):
                                            "cancel_status": "CANCELLATION_REQUEST_PENDING"}})
         events = self._events(self.channel)
         self.assertEqual([(e.message_id, e.event_type, e.state) for e in events],
-                         [("n-ret", "refund.updated", "waiting"), ("n-can", "refund.updated", "waiting")])
+                         [("n-ret", "refund.updated", "pending"), ("n-can", "refund.updated", "pending")])
         self.assertEqual(events[0].payload["data"]["return_id"], "4035318504387641111")
 
     def test_bad_authorization_is_a_401(self):
