@@ -162,9 +162,7 @@ class LiveOrderImporter(models.AbstractModel):
             if order.state in ("draft", "sent") and plans[key].status
             and STATUS_RANK[plans[key].status] >= STATUS_RANK["paid"] and plans[key].status != "cancelled")
         if to_confirm:
-            self._lock(LOCK_PRODUCT, to_confirm.order_line.product_id.filtered("is_storable").ids)
-            for company in to_confirm.company_id:
-                to_confirm.filtered(lambda order: order.company_id == company).with_company(company).action_confirm()
+            self._confirm(to_confirm)
         for key, order in orders.items():
             company = order.company_id
             self.with_company(company)._apply_progress(order.with_company(company),
@@ -179,6 +177,21 @@ class LiveOrderImporter(models.AbstractModel):
              WHERE e.id = u.id
         """, [list(by_event), [order.id for order in by_event.values()]])
         self.env["live.event"].invalidate_model()
+
+    def _confirm(self, orders):
+        """Confirm, then reserve under a lock per product: two processors confirming
+        orders of one SKU at once would otherwise both reserve the same units (Odoo
+        reserves from what it reads). Confirmation itself (deliveries, manufacturing
+        orders) runs unlocked, in parallel; only the reservation waits its turn."""
+        for company in orders.company_id:
+            orders.filtered(lambda order: order.company_id == company).with_company(company).with_context(
+                live_commerce_defer_reservation=True).action_confirm()
+        moves = (orders.order_line.move_ids | orders.mrp_production_ids.move_raw_ids).filtered(
+            lambda move: move.state in ("confirmed", "partially_available") and move._should_assign_at_confirm())
+        if moves:
+            self._lock(LOCK_PRODUCT, moves.product_id.filtered("is_storable").ids)
+            for company in moves.company_id:
+                moves.filtered(lambda move: move.company_id == company).with_company(company)._action_assign()
 
     # ------------------------------------------------------------------
     # What the events of one order say, together
