@@ -67,7 +67,7 @@ class LiveEvent(models.Model):
              WHERE channel_id = %s AND order_ref = %s AND state = 'waiting'
         """, [channel.id, order_ref])
         self.invalidate_model(["state", "processed_at", "error"])
-        return _("Stored %s snapshot(s) of order %s.", len(inbox), order_ref)
+        return _("Stored %(count)s snapshot(s) of order %(order)s.", count=len(inbox), order=order_ref)
 
     def _job_fetch_failed(self, exc_message=None, **_kw):
         """queue_job gave up: the order's waiting events need attention, with the
