@@ -7,6 +7,7 @@ import psycopg2.extensions
 from psycopg2 import errorcodes
 
 from odoo import _, api, fields, models, tools
+from odoo.tools import config
 from odoo.exceptions import UserError
 
 from .inbox_connections import inbox_connections
@@ -33,8 +34,11 @@ DEFAULT_RETENTION_DAYS = 30
 DEFAULT_BATCH_SIZE = 500
 # A processor call ends after this many seconds with work left, and the cron
 # framework calls it again (at most 10 times per run, then the job is run again at
-# once): the run stays well within the cron worker's time limit (limit_time_real_cron).
-DEFAULT_CALL_SECONDS = 5
+# once). A cron worker's pass over the ready jobs must stay within its time limit
+# (limit_time_real_cron, else limit_time_real: past it, a prefork cron worker is
+# killed and a threaded server restarts): the budget is capped to a fortieth of it,
+# ten calls of two processor jobs taking at most half.
+DEFAULT_CALL_SECONDS = 2
 
 
 # The inbox lock (pg_advisory_xact_lock with two int4 keys, a key space of its own):
@@ -338,7 +342,7 @@ class LiveEvent(models.Model):
         self.env.cr.commit()
         batch_size = batch_size or int(self._param("live_commerce_crm.processor_batch_size", DEFAULT_BATCH_SIZE))
         if time_budget is None:
-            time_budget = self._param("live_commerce_crm.processor_call_seconds", DEFAULT_CALL_SECONDS)
+            time_budget = self._call_budget()
         cron_id = self.env.context.get("cron_id")
         deadline = time.monotonic() + time_budget
         done = remaining = 0
@@ -416,6 +420,11 @@ class LiveEvent(models.Model):
                                    LIMIT 1000) p
         """)
         return self.env.cr.fetchone()[0]
+
+    def _call_budget(self):
+        budget = self._param("live_commerce_crm.processor_call_seconds", DEFAULT_CALL_SECONDS)
+        limit = config["limit_time_real_cron"] if config["limit_time_real_cron"] > 0 else config["limit_time_real"]
+        return min(budget, limit / 40) if limit and limit > 0 else budget
 
     def _param(self, key, default):
         """A positive number from the system parameters, else `default`."""
