@@ -574,7 +574,9 @@ class LiveOrderImporter(models.AbstractModel):
             order.mrp_production_ids.filtered(lambda mo: mo.state not in ("done", "cancel")).action_cancel()
             return
         for line, qty in items:
-            line.product_uom_qty = remaining[line]
+            # The platform's price stays: Odoo reprices a line whose quantity changes
+            # when its price is the one it was created with.
+            line.write({"product_uom_qty": remaining[line], "price_unit": line.price_unit, "discount": line.discount})
 
     def _credit_note(self, order, channel, refund, items):
         """A credit note for exactly what the platform refunded: the refunded lines
