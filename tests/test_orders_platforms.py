@@ -535,6 +535,17 @@ class OrderTransitions:
         self.assertFalse(after_sale.return_picking_id, "refund only: the goods stay with the buyer")
         self.assertEqual(order.live_refunded_amount, 314.9)
 
+        # The platform notifies again about the after-sale, whose reason the buyer edited:
+        # a new snapshot of a refund that is in the books already.
+        refund = self.sandbox.add_refund(self.platform, refund["refund_ref"], ref, 31490, state="succeeded",
+                                         lines=[[SCARF_SKU, 1]], currency=self.currency, reason="质量问题 faulty")
+        self.sync(self.refund_push(ref, refund))
+        self.assertEqual(len(self.snapshots_of(ref, "refund.snapshot")), 2)
+        self.assertEqual((order.live_refund_ids, order.live_refunded_amount), (after_sale, 314.9))
+        self.assertEqual(self.env["account.move"].search([("move_type", "=", "out_refund"),
+                                                          ("invoice_origin", "=", order.name)]), credit_note,
+                         "applied once")
+
     def test_return_and_refund_is_a_return_to_receive_and_a_credit_note(self):
         ref, order = self.completed_order()
         refund = self.register_refund(ref, self.returned_sku, 1, self.returned_amount, state="requested",
