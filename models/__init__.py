@@ -5,6 +5,7 @@ from . import live_fan_identity
 from . import live_fan_avatar
 from . import res_partner
 from . import sale_order
+from . import sale_order_line
 from . import live_interaction_counters
 from . import live_session_fan
 from . import live_comment

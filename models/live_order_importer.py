@@ -234,7 +234,7 @@ class LiveOrderImporter(models.AbstractModel):
             or self._anonymous_buyer(channel).id
         session = self._session(channel, works, plan)
         line_vals = [Command.create({
-            "product_id": products[line.sku].id, "product_uom_qty": line.quantity,
+            "product_id": products[line.sku].id, "product_uom_qty": line.quantity, "platform_sku": line.sku,
             "price_unit": _fen(line.unit_price, currency), "tax_id": [Command.set(taxes.ids)],
             **({"name": f"{products[line.sku].display_name}\n{line.name}"}
                if line.name and line.name not in products[line.sku].display_name else {}),
@@ -312,6 +312,15 @@ class LiveOrderImporter(models.AbstractModel):
                 "the product that internal reference, then re-run the event.",
                 skus=", ".join(sorted(set(unknown))), channel=channel.name))
         return found
+
+    def _item_products(self, order, channel, items):
+        """{sku: product} for the (sku, quantity) of a shipment or after-sale: the
+        product of the order's line sold under that SKU, else as for order lines.
+        They name the platform's SKU id alone, which a product found by its
+        merchant code has no mapping of."""
+        sold = {line.platform_sku: line.product_id for line in order.order_line if line.platform_sku}
+        others = [_Item(sku, qty) for sku, qty in items if sku not in sold]
+        return {**(self._products(channel, others) if others else {}), **sold}
 
     def _currency(self, code, company):
         if not code or code == company.currency_id.name:
@@ -423,7 +432,7 @@ class LiveOrderImporter(models.AbstractModel):
                 unstamped.write({"carrier_tracking_ref": shipment.tracking_ref, "carrier_id": carrier.id})
             return
         if shipment.lines:
-            products = self._products(channel, [_Item(sku, qty) for sku, qty in shipment.lines])
+            products = self._item_products(order, channel, shipment.lines)
             wanted = defaultdict(float)
             for sku, qty in shipment.lines:
                 wanted[products[sku].id] += qty
@@ -547,7 +556,7 @@ class LiveOrderImporter(models.AbstractModel):
             lambda line: not line.display_type and line.product_uom_qty > 0 and line.product_id not in services)
         if not refund.lines:
             return [(line, line.product_uom_qty) for line in product_lines]
-        products = self._products(channel, [_Item(sku, qty) for sku, qty in refund.lines])
+        products = self._item_products(order, channel, refund.lines)
         items = []
         for sku, qty in refund.lines:
             line = product_lines.filtered(lambda l, p=products[sku]: l.product_id == p)[:1]
@@ -578,7 +587,9 @@ class LiveOrderImporter(models.AbstractModel):
             order.mrp_production_ids.filtered(lambda mo: mo.state not in ("done", "cancel")).action_cancel()
             return
         for line, qty in items:
-            line.product_uom_qty = remaining[line]
+            # The platform's price stays: Odoo reprices a line whose quantity changes
+            # when its price is the one it was created with.
+            line.write({"product_uom_qty": remaining[line], "price_unit": line.price_unit, "discount": line.discount})
 
     def _credit_note(self, order, channel, refund, items):
         """A credit note for exactly what the platform refunded: the refunded lines

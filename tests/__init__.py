@@ -23,3 +23,4 @@ from . import test_api_douyin_shop
 from . import test_api_kuaishou_shop
 from . import test_api_wechat_channels_shop
 from . import test_api_tiktok_shop
+from . import test_orders_platforms

@@ -127,24 +127,19 @@ def generic_event(event_id, event_type, fan_id=None, room_id="room-1", occurred_
     return event
 
 
-class ApiSandboxCase(TransactionCase):
+class SandboxMixin:
     """The platform sandbox (scripts/platform_sandbox.py) serving in the test process,
-    and a channel of `platform` whose API Base URL points at it, authorized: its
-    tokens are the ones the sandbox issued for its app."""
+    and channels whose API Base URL points at it, authorized: their tokens are the
+    ones the sandbox issued for their apps. For test classes in registry test mode
+    (ApiSandboxCase, or an HttpCase): refreshed tokens are saved on a cursor of their
+    own (ChannelTokenStore), which in test mode works inside the test's transaction."""
     platform = None
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def _start_sandbox(cls):
         from platform_sandbox import PlatformSandbox  # scripts/, on PYTHONPATH under `make test`
-        # Refreshed tokens are saved on a cursor of their own (ChannelTokenStore): in
-        # test mode that cursor works inside the test's transaction.
-        cls.registry.enter_test_mode(cls.cr)
-        cls.addClassCleanup(cls.registry.leave_test_mode)
         cls.sandbox = PlatformSandbox(stall_seconds=5).start()
         cls.addClassCleanup(cls.sandbox.stop)
-        if cls.platform:
-            cls.channel = cls._api_channel(cls.platform, "api-" + cls.platform.replace("_", "-"))
 
     @classmethod
     def _api_channel(cls, platform, code, **vals):
@@ -196,6 +191,19 @@ class ApiSandboxCase(TransactionCase):
         self.env.invalidate_all()
         channel = (channel or self.channel).sudo()
         return channel.api_access_token, channel.api_refresh_token
+
+
+class ApiSandboxCase(SandboxMixin, TransactionCase):
+    """The sandbox and, when the class names its `platform`, a channel of it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.registry.enter_test_mode(cls.cr)
+        cls.addClassCleanup(cls.registry.leave_test_mode)
+        cls._start_sandbox()
+        if cls.platform:
+            cls.channel = cls._api_channel(cls.platform, "api-" + cls.platform.replace("_", "-"))
 
 
 class MemoryTokenStore(TokenStore):

@@ -89,6 +89,7 @@ class TestOrderAccounting(OrderCase):
                              lines=[{"sku": "T-SCARF", "quantity": 1}]))
         scarf_line = order.order_line.filtered(lambda l: l.product_id == self.scarf)
         self.assertEqual(scarf_line.product_uom_qty, 1, "partial: only its line")
+        self.assertEqual(scarf_line.price_unit, 319.0, "at the platform's price, not repriced from the pricelist")
         self.assertEqual(self.outgoing(order).move_ids.filtered(lambda m: m.product_id == self.scarf).product_uom_qty, 1)
         self.assertTrue(order.live_refund_ids.before_shipping)
         self.assertFalse(order.live_refund_ids.credit_note_id)
