@@ -4,10 +4,11 @@ Douyin shop, Kuaishou, WeChat Channels and TikTok Shop push only ids. The proces
 hands such events to a job (state *Waiting for the Platform*) and goes on; the job
 calls the platform's order API outside any transaction that holds inbox rows or
 stock, and stores what it got back into the inbox as a snapshot, which the
-processor applies like a push that carries the whole order. One job per order at a
-time (queue_job's identity key): pushes about an order that is being fetched add
-nothing. Each platform has its job channel, whose capacity caps the calls made to
-it at once (and whose throttle spaces them).
+processor applies like a push that carries the whole order. One job per order
+waiting to run (queue_job's identity key): pushes about an order whose job has not
+started add nothing, and the job answers every push of the order waiting when it
+runs, after-sales included. Each platform has its job channel, whose capacity caps
+the calls made to it at once (and whose throttle spaces them).
 """
 import hashlib
 import json
@@ -15,6 +16,7 @@ import logging
 
 from odoo import _, api, models
 
+from .platforms import get_adapter
 from .platforms.base import Credentials, InboxEvent
 from .platforms.orders import ApiError, to_dict
 
@@ -28,21 +30,31 @@ class LiveEvent(models.Model):
 
     @api.model
     def _enqueue_order_fetch(self, events, order_ref, refund_refs):
-        """One fetch job for an order of `events` (same channel), unless one waits."""
+        """One fetch job for an order of `events` (same channel), unless one waits
+        already: the job collects, when it runs, every push of the order still
+        waiting, after-sales included."""
         channel = events.channel_id
-        key = f"live_commerce_fetch:{channel.id}:{order_ref}:{','.join(refund_refs)}"
         events.with_delay(
-            channel=f"root.live_commerce.{channel.platform}", identity_key=key, max_retries=8,
+            channel=f"root.live_commerce.{channel.platform}", max_retries=8,
+            identity_key=f"live_commerce_fetch:{channel.id}:{order_ref}",
             description=_("Fetch order %(order)s from %(channel)s", order=order_ref, channel=channel.name),
         )._job_fetch_order(order_ref, list(refund_refs))
 
     def _job_fetch_order(self, order_ref, refund_refs):
-        """The job: fetch the order (and its after-sales), store it as a snapshot."""
+        """The job: fetch the order and its after-sales, store them as snapshots, and
+        mark the pushes it answered done. Pushes that arrive while it runs wait for
+        the next job (a job that has started is not the one a new push joins)."""
         channel = self.channel_id.sudo()
         channel.ensure_one()
         client = channel._api_client()
         if client is None:
             raise ApiError("permanent", _("Channel %s has no order API.", channel.name))
+        waiting = self.sudo().search([("channel_id", "=", channel.id), ("order_ref", "=", order_ref),
+                                      ("state", "=", "waiting")])
+        adapter = get_adapter(channel.platform)
+        refund_refs = set(refund_refs) | {
+            adapter.order_reference(event.event_type, event.payload or {})[1] for event in waiting}
+        refund_refs = sorted(ref for ref in refund_refs if ref)
         try:
             order = client.fetch_order(order_ref)
             refunds = [client.fetch_refund(refund_ref, order_ref) for refund_ref in refund_refs]
@@ -64,8 +76,8 @@ class LiveEvent(models.Model):
         self._store(creds, inbox)
         self.env.cr.execute("""
             UPDATE live_event SET state = 'done', processed_at = now() AT TIME ZONE 'UTC', error = NULL
-             WHERE channel_id = %s AND order_ref = %s AND state = 'waiting'
-        """, [channel.id, order_ref])
+             WHERE id = ANY(%s) AND state = 'waiting'
+        """, [waiting.ids])
         self.invalidate_model(["state", "processed_at", "error"])
         return _("Stored %(count)s snapshot(s) of order %(order)s.", count=len(inbox), order=order_ref)
 

@@ -658,6 +658,19 @@ class OrderTransitions:
         self.assertEqual(reversed_, in_order)
         self.assertEqual(in_order["lines"][-1], ("Scarf", 1, 319.9), "the refunded scarf came off the order")
 
+    def test_pushes_of_an_order_while_its_job_waits_share_that_job_after_sales_included(self):
+        ref = self.new_ref()
+        self.register(ref)
+        refund = self.register_refund(ref, SCARF_SKU, 1, 31490, before_shipping=True)
+        for payload in (self.order_push(ref, "paid"), self.refund_push(ref, refund)):
+            self.deliver(payload)
+            self._process()
+        self.assertEqual(len(self.fetch_jobs()), 1, "one job for the order, the after-sale's push joined it")
+        self.assertEqual(self.run_jobs(), [])
+        self._process()
+        self.assertEqual(set(self.pushes_of(ref).mapped("state")), {"done"})
+        self.assertEqual(self.order(ref).live_refund_ids.refund_ref, refund["refund_ref"], "the after-sale was fetched too")
+
     def test_completed_pushed_before_payment_and_shipment_converges(self):
         orders = {}
         for flow in ("in order", "completed first"):
