@@ -189,4 +189,8 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    # The processes' queue and Odoo's connection pool can keep the interpreter
+    # waiting at exit once everything is printed.
+    os._exit(code)

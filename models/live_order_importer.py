@@ -260,6 +260,11 @@ class LiveOrderImporter(models.AbstractModel):
             "platform_discount_amount": _fen(plan.platform_discount, currency),
             "platform_paid_amount": _fen(paid, currency),
             "live_amount_difference": _fen(difference, currency),
+            # Where it stands, written now rather than by a second write per order
+            # (_apply_progress finds nothing left to write for a plain payment).
+            "platform_status": plan.status if plan.status in ("created", "paid") else False,
+            "platform_paid_at": (_to_datetime(plan.paid_at) or fields.Datetime.now())
+            if plan.status == "paid" else False,
             # The host sells: she is the salesperson (and Odoo shows an order without
             # one to every salesperson).
             "user_id": (session and session.host_id.id) or channel.team_id.user_id.id or False,
