@@ -17,3 +17,4 @@ from . import live_channel_orders
 from . import live_order_refund
 from . import live_order_importer
 from . import live_order_fetch
+from . import live_demo
