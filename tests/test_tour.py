@@ -19,3 +19,8 @@ class TestLiveCommerceTour(HttpCase):
             "live_identity_ids": [(0, 0, {"channel_id": channel.id, "value": "tour_open_id_1", "nickname": "小鹿"})],
         })
         self.start_tour("/odoo", "live_commerce_crm_tour", login="tour_host")
+
+    def test_demo_host_sees_the_live_session_and_its_orders(self):
+        """The demo's host, in the demo company and in Chinese: the live session's card,
+        form and orders show the same paid orders and GMV."""
+        self.start_tour("/odoo", "live_commerce_crm_demo_tour", login="host")
