@@ -37,12 +37,13 @@
         "views/menus.xml",
     ],
     "demo": [
+        "demo/company_demo.xml",
         "demo/res_users_demo.xml",
         "demo/live_channel_demo.xml",
         "demo/product_demo.xml",
         "demo/live_session_demo.xml",
         "demo/fan_demo.xml",
-        "demo/sale_order_demo.xml",
+        "demo/live_order_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

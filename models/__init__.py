@@ -19,3 +19,4 @@ from . import live_order_refund
 from . import live_order_importer
 from . import live_order_fetch
 from . import stock_move
+from . import live_demo

@@ -25,9 +25,10 @@ HTTP_PORT=${LCC_TEST_HTTP_PORT:-8169} write_odoo_conf "$CONF" "$DB" 0
 LOGS=$DATA/logs
 mkdir -p "$LOGS"
 
-say "Fresh test database $DB: installing $MODULE with demo data"
+say "Fresh test database $DB: installing $MODULE with demo data, as make run does (l10n_cn, Chinese and English)"
 db_psql postgres -c "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)"
-odoo_bin -c "$CONF" -d "$DB" -i "$MODULE" --stop-after-init --log-level=info --logfile="$LOGS/install-demo.log" \
+odoo_bin -c "$CONF" -d "$DB" -i "$MODULE,l10n_cn" --load-language=zh_CN,en_US --stop-after-init --log-level=info \
+  --logfile="$LOGS/install-demo.log" \
   || die "Installing $MODULE failed; see $LOGS/install-demo.log"
 
 say "Running the test suite (pytest-odoo, HTTP server and headless Chromium included)"

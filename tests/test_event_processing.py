@@ -67,7 +67,8 @@ class TestEventProcessing(TransactionCase):
             (fan.fan_session_count, fan.fan_comment_count, fan.fan_like_count, fan.fan_gift_value, fan.fan_watch_seconds),
             (1, 1, 12, 19.90, 600))
         self.assertEqual(str(fan.fan_last_interaction_at), "2026-11-18 11:16:40")
-        self.assertEqual(self.env["live.comment"].search([("content", "ilike", "链接")]).partner_id, fan)
+        self.assertEqual(self.env["live.comment"].search([("channel_id", "=", self.channel.id),
+                                                          ("content", "ilike", "链接")]).partner_id, fan)
         self.assertEqual(set(self.Event.search([("channel_id", "=", self.channel.id)]).mapped("state")), {"done"})
 
     def test_known_fan_is_reused_and_nickname_follows_the_platform(self):
@@ -163,6 +164,7 @@ class TestEventProcessing(TransactionCase):
         self.assertEqual(self._fan("f-fine").fan_like_count, 2)
 
     def test_processed_payloads_are_purged_after_retention(self):
+        self.env.cr.execute("DELETE FROM live_event WHERE channel_id != %s", [self.channel.id])  # the demo's inbox
         self._receive(generic_event("p1", "like", "f-p", count=1), generic_event("p2", "order.paid", "f-p"))
         self._process()
         with freeze_time(fields.Datetime.now() + timedelta(days=31)):

@@ -7,7 +7,8 @@ class TestLiveCommerceTour(HttpCase):
     def test_host_opens_app_session_and_fan(self):
         channel = self.env["live.channel"].create({"name": "Tour Channel", "code": "tour-channel"})
         product = self.env["product.product"].create({"name": "Tour Cashmere Scarf", "list_price": 299.0})
-        host = new_test_user(self.env, login="tour_host", groups="live_commerce_crm.group_live_host")
+        # The tour reads English labels; the database's default language is Chinese, as make run's.
+        host = new_test_user(self.env, login="tour_host", groups="live_commerce_crm.group_live_host", lang="en_US")
         self.env["live.session"].create({
             "name": "Tour Launch Night", "channel_id": channel.id, "room_id": "tour-room-1",
             "host_id": host.id, "state": "live",
@@ -18,3 +19,8 @@ class TestLiveCommerceTour(HttpCase):
             "live_identity_ids": [(0, 0, {"channel_id": channel.id, "value": "tour_open_id_1", "nickname": "小鹿"})],
         })
         self.start_tour("/odoo", "live_commerce_crm_tour", login="tour_host")
+
+    def test_demo_host_sees_the_live_session_and_its_orders(self):
+        """The demo's host, in the demo company and in Chinese: the live session's card,
+        form and orders show the same paid orders and GMV."""
+        self.start_tour("/odoo", "live_commerce_crm_demo_tour", login="host")

@@ -106,8 +106,9 @@ class TestGenericWebhook(WebhookCase):
         self.assertIn("poll.voted", event.error)
 
     def test_order_events_become_orders(self):
+        self.env["product.product"].create({"name": "Scarf", "default_code": "T-WEBHOOK-SCARF", "type": "consu"})
         order = generic_event("o1", "order.paid", "buyer-1", order_ref="3729145627718289152123", total=19900,
-                              lines=[{"sku": "LC-SCARF-01", "name": "Scarf", "quantity": 1, "unit_price": 19900}])
+                              lines=[{"sku": "T-WEBHOOK-SCARF", "name": "Scarf", "quantity": 1, "unit_price": 19900}])
         self._push(self.channel, {"events": [order]})
         event = self._events(self.channel)
         self.assertEqual(event.state, "pending")
