@@ -25,9 +25,12 @@ HTTP_PORT=${LCC_TEST_HTTP_PORT:-8169} write_odoo_conf "$CONF" "$DB" 0
 LOGS=$DATA/logs
 mkdir -p "$LOGS"
 
-say "Fresh test database $DB: installing $MODULE with demo data, as make run does (l10n_cn, Chinese and English)"
+# Both languages and l10n_cn, as make run; English first, so that the database's
+# default language (the superuser's, messages stored by the processor) is the one
+# the tests read, while the demo users read Chinese as in make run.
+say "Fresh test database $DB: installing $MODULE with demo data, as make run does (l10n_cn, English and Chinese)"
 db_psql postgres -c "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)"
-odoo_bin -c "$CONF" -d "$DB" -i "$MODULE,l10n_cn" --load-language=zh_CN,en_US --stop-after-init --log-level=info \
+odoo_bin -c "$CONF" -d "$DB" -i "$MODULE,l10n_cn" --load-language=en_US,zh_CN --stop-after-init --log-level=info \
   --logfile="$LOGS/install-demo.log" \
   || die "Installing $MODULE failed; see $LOGS/install-demo.log"
 

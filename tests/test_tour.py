@@ -7,7 +7,7 @@ class TestLiveCommerceTour(HttpCase):
     def test_host_opens_app_session_and_fan(self):
         channel = self.env["live.channel"].create({"name": "Tour Channel", "code": "tour-channel"})
         product = self.env["product.product"].create({"name": "Tour Cashmere Scarf", "list_price": 299.0})
-        # The tour reads English labels; the database's default language is Chinese, as make run's.
+        # The tour reads English labels; the demo users read Chinese.
         host = new_test_user(self.env, login="tour_host", groups="live_commerce_crm.group_live_host", lang="en_US")
         self.env["live.session"].create({
             "name": "Tour Launch Night", "channel_id": channel.id, "room_id": "tour-room-1",
