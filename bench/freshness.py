@@ -52,7 +52,8 @@ class Server:
 
     def start(self, options):
         self.proc = subprocess.Popen([sys.executable, self.args.odoo_bin, "-c", self.args.config, "-d",
-                                      self.args.database, "--log-level=warn", f"--logfile={self.args.logfile}",
+                                      self.args.database, f"--log-level={os.environ.get('LCC_BENCH_SERVER_LOG', 'warn')}",
+                                      f"--logfile={self.args.logfile}",
                                       f"--gevent-port={self.args.port + 3}", *options])
         for _ in range(120):
             try:
@@ -173,6 +174,18 @@ def lags(args, run_id, timeout=120):
     return row
 
 
+def timeline(args, run_id, step=5):
+    """Lag over the run, per `step` seconds of reception: where a slowdown was."""
+    rows = sql(args.dsn, """
+        SELECT floor(extract(epoch FROM received_at - min(received_at) OVER ()) / %s)::int AS slot,
+               extract(epoch FROM processed_at - received_at) AS lag
+          FROM live_event WHERE message_id LIKE %s AND processed_at IS NOT NULL""", [step, f"{run_id}-%"])
+    slots = {}
+    for slot, lag in rows:
+        slots.setdefault(slot, []).append(float(lag))
+    return "  ".join(f"{slot * step}s:{max(lags) * 1000:,.0f}" for slot, lags in sorted(slots.items()))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("-c", "--config", required=True)
@@ -215,6 +228,7 @@ def main():
                       f"{span:.0f} s): lag p50 {p50 * 1000:,.0f} ms  p95 {p95 * 1000:,.0f} ms  "
                       f"p99 {p99 * 1000:,.0f} ms  max {worst * 1000:,.0f} ms  (target p95 < 2 s)  "
                       f"{'PASS' if ok else 'FAIL'}", flush=True)
+                print(f"    max lag (ms) per 5 s of reception: {timeline(args, run_id)}", flush=True)
             server.stop()
     finally:
         server.stop()
