@@ -2,7 +2,7 @@
     "name": "Live Commerce CRM",
     "summary": "Fans, live sessions, platform webhooks and orders for live-stream shops "
                "(Douyin, Kuaishou, WeChat Channels, TikTok Shop)",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Sales/CRM",
     "author": "live_commerce_crm developers",
     "license": "LGPL-3",
@@ -23,6 +23,7 @@
     "data": [
         "security/live_commerce_security.xml",
         "security/ir.model.access.csv",
+        "security/live_fan_intelligence_security.xml",
         "data/ir_cron_data.xml",
         "data/ir_config_parameter_data.xml",
         "data/product_data.xml",
@@ -35,6 +36,7 @@
         "views/sale_order_views.xml",
         "views/live_event_views.xml",
         "views/menus.xml",
+        "views/res_config_settings_views.xml",
     ],
     "demo": [
         "demo/company_demo.xml",

@@ -8,7 +8,9 @@
 #                           threaded, one and two cron workers)
 #   bench/run.sh orders     order import (events to confirmed orders with reserved stock)
 #                           vs Odoo's batched create + action_confirm, one and two processors
-#   bench/run.sh            all four
+#   bench/run.sh rfm        the full recompute of RFM, lifecycle and value layer over
+#                           1,000,000 fans (LCC_BENCH_FANS) vs one read_group of their orders
+#   bench/run.sh            all five
 # Uses a fresh database `lcc_bench` (no demo data) and Odoo servers on port 8269:
 # prefork with 2 workers and no cron for ingestion (measured alone), with cron
 # workers for freshness.
@@ -63,5 +65,8 @@ if [ "$what" = all ] || [ "$what" = ingest ]; then
   "$VENV/bin/python" "$ROOT/bench/ingest.py" --url "http://127.0.0.1:$PORT" --code bench --secret bench-secret \
     --dsn "host=$DB_HOST port=$DB_PORT user=$DB_USER dbname=$DB" --channel-id "$CHANNEL_ID" \
     ${LCC_BENCH_SECONDS:+--seconds "$LCC_BENCH_SECONDS"} || status=1
+fi
+if [ "$what" = all ] || [ "$what" = rfm ]; then
+  "$VENV/bin/python" "$ROOT/bench/rfm.py" -c "$CONF" -d "$DB" ${LCC_BENCH_FANS:+--fans "$LCC_BENCH_FANS"} || status=1
 fi
 exit $status

@@ -10,6 +10,10 @@ from . import live_interaction_counters
 from . import live_session_fan
 from . import live_comment
 from . import live_fan_stats
+from . import live_fan_rfm
+from . import live_fan_lifecycle_log
+from . import res_company
+from . import res_config_settings
 from . import live_event
 from . import ir_cron
 from . import ir_http

@@ -117,6 +117,9 @@ class LiveEvent(models.Model):
         if left:
             _logger.warning("Demo story: %s event(s) of %s were not applied: %s", len(left), relay.code,
                             "; ".join(f"{event.message_id}: {event.error}" for event in left[:5]))
+        # What the nightly recompute would find: every demo fan's figures, segment,
+        # lifecycle stage and value layer (the processor did the buyers already).
+        self.env["live.fan.rfm"]._recompute(relay.company_id)
         orders = self.env["sale.order"].search([("live_channel_id", "=", relay.id)])
         _logger.info("Demo story: %s events applied, %s orders (%s)", story.count, len(orders),
                      ", ".join(f"{state} {len(group)}" for state, group in orders.grouped("platform_status").items()))

@@ -7,6 +7,7 @@ from odoo import _, api, models
 
 from .live_channel import PLATFORM_SELECTION
 from .live_fan_identity import CHANNEL_SCOPED_TYPES, IDENTITY_TYPES
+from .live_fan_rfm import touched_fans
 from .platforms import get_adapter
 from .platforms.base import ORDER_TYPES, SNAPSHOT_TYPES, FetchOrder
 from .platforms.orders import PlatformOrder, snapshot_event
@@ -74,6 +75,10 @@ class LiveEventProcessor(models.AbstractModel):
     def _process(self, events):
         self = self.sudo()
         works = self._normalize(events)
+        self._process_works(works)
+        self._recompute_fans(works)
+
+    def _process_works(self, works):
         orders = [work for work in works if work.event.type in ORDER_EVENTS]
         if orders:
             works = [work for work in works if work.event.type not in ORDER_EVENTS]
@@ -94,6 +99,19 @@ class LiveEventProcessor(models.AbstractModel):
                         self._apply([work])
                 except Exception as exc_one:  # noqa: BLE001
                     self._fail([work], exc_one)
+
+    def _recompute_fans(self, works):
+        """The touched fans' figures, segment, lifecycle stage and value layer, set-
+        based once per batch (live.fan.rfm). Never fails the batch: the nightly
+        recompute catches up."""
+        touched = touched_fans(works)
+        if not touched:
+            return
+        try:
+            with self.env.cr.savepoint():
+                self.env["live.fan.rfm"]._recompute_fans(touched)
+        except Exception:  # noqa: BLE001
+            _logger.exception("Recomputing the fans of a processed batch failed; the nightly run will")
 
     def _fail(self, works, exc):
         self.env.invalidate_all()

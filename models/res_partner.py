@@ -9,18 +9,25 @@ LIFECYCLE_STAGES = [
     ("churned", "Churned"),
 ]
 
-# RFM segments (metrics.md); written on the fan so automated rules can fire on
-# entering a segment.
-VALUE_LAYERS = [
+# RFM segments (metrics.md); written on the fan with the date it entered the
+# segment, so automated rules can fire on entering one. "Customers Needing
+# Attention", not "Needs Attention": that is the webhooks' queue.
+RFM_SEGMENTS = [
     ("champions", "Champions"),
     ("loyal", "Loyal"),
     ("potential", "Potential Loyalist"),
     ("new", "New"),
     ("promising", "Promising"),
-    ("needs_attention", "Needs Attention"),
+    ("needs_attention", "Customers Needing Attention"),
     ("at_risk", "At Risk"),
     ("hibernating", "Hibernating"),
     ("lost", "Lost"),
+]
+# By contribution to the paid amount of the RFM window (res.company settings).
+VALUE_LAYERS = [
+    ("high", "High Value"),
+    ("medium", "Medium Value"),
+    ("low", "Low Value"),
 ]
 
 
@@ -34,8 +41,49 @@ class ResPartner(models.Model):
     fan_since = fields.Datetime(
         string="Fan Since", compute="_compute_fan_since", store=True, readonly=False,
         help="When the first platform identity of this person was seen.")
-    fan_lifecycle_stage = fields.Selection(LIFECYCLE_STAGES, string="Lifecycle Stage", index=True, tracking=True)
-    fan_value_layer = fields.Selection(VALUE_LAYERS, string="Value Layer", index=True, tracking=True)
+    # Segment, lifecycle stage and value layer are computed set-based (live.fan.rfm),
+    # after each processed batch and nightly: read-only to users.
+    fan_lifecycle_stage = fields.Selection(
+        LIFECYCLE_STAGES, string="Lifecycle Stage", index=True, readonly=True,
+        help="Passer-by (interacted, never bought), first order, repeat buyer, VIP (lifetime spend); dormant and "
+             "churned after the company's delays without interaction or order.")
+    fan_lifecycle_date = fields.Date(string="Stage Since", readonly=True)
+    fan_lifecycle_log_ids = fields.One2many("live.fan.lifecycle.log", "partner_id", string="Lifecycle History",
+                                            readonly=True)
+    fan_rfm_segment = fields.Selection(
+        RFM_SEGMENTS, string="RFM Segment", index=True, readonly=True,
+        help="From recency, frequency and monetary value of the paid orders in the company's RFM window.")
+    fan_rfm_segment_date = fields.Date(string="In Segment Since", readonly=True)
+    fan_value_layer = fields.Selection(
+        VALUE_LAYERS, string="Value Layer", index=True, readonly=True,
+        help="The fan's contribution to the paid amount of the RFM window, against the company's shares.")
+    # Order figures and RFM scores, kept in live.fan.rfm by the recompute.
+    live_fan_rfm_ids = fields.One2many("live.fan.rfm", "partner_id", readonly=True)
+    fan_paid_order_count = fields.Integer(related="live_fan_rfm_ids.order_count")
+    fan_paid_amount = fields.Monetary(related="live_fan_rfm_ids.paid_amount", currency_field="fan_currency_id")
+    fan_refunded_amount = fields.Monetary(related="live_fan_rfm_ids.refunded_amount",
+                                          currency_field="fan_currency_id")
+    fan_live_order_count = fields.Integer(related="live_fan_rfm_ids.live_order_count")
+    fan_live_paid_amount = fields.Monetary(related="live_fan_rfm_ids.live_paid_amount",
+                                           currency_field="fan_currency_id")
+    fan_first_order_at = fields.Datetime(related="live_fan_rfm_ids.first_order_at")
+    fan_last_order_at = fields.Datetime(related="live_fan_rfm_ids.last_order_at")
+    fan_last_activity_at = fields.Datetime(related="live_fan_rfm_ids.last_activity_at")
+    fan_rfm_frequency = fields.Integer(related="live_fan_rfm_ids.window_order_count", string="Frequency (F)")
+    fan_rfm_monetary = fields.Monetary(related="live_fan_rfm_ids.window_amount", string="Monetary (M)",
+                                       currency_field="fan_currency_id")
+    fan_rfm_method = fields.Selection(related="live_fan_rfm_ids.rfm_method")
+    fan_rfm_recency_days = fields.Integer(
+        string="Recency (R, Days)", compute="_compute_fan_order_ratios",
+        help="Days since the last paid order.")
+    fan_rfm_score = fields.Char(string="RFM Score", compute="_compute_fan_order_ratios",
+                                help="R, F and M scored 1-5 (5 is best); with fixed thresholds, 5 or 1.")
+    fan_average_order_value = fields.Monetary(string="Average Order Value", compute="_compute_fan_order_ratios",
+                                              currency_field="fan_currency_id")
+    fan_refund_rate = fields.Float(string="Refund Rate (%)", compute="_compute_fan_order_ratios",
+                                   help="Refunded amount / GMV of the fan's paid orders.")
+    fan_live_share = fields.Float(string="Live Channels' Share (%)", compute="_compute_fan_order_ratios",
+                                  help="The share of the fan's paid amount that came through live channels.")
     fan_marketing_consent = fields.Boolean(
         string="Marketing Consent", tracking=True,
         help="The fan agreed to receive marketing messages (coupons, reactivation).")
@@ -72,6 +120,21 @@ class ResPartner(models.Model):
     def _compute_fan_currency_id(self):
         for partner in self:
             partner.fan_currency_id = (partner.company_id or self.env.company).currency_id
+
+    @api.depends("live_fan_rfm_ids")
+    def _compute_fan_order_ratios(self):
+        today = fields.Date.context_today(self)
+        for partner in self:
+            figures = partner.live_fan_rfm_ids[:1]
+            partner.fan_rfm_recency_days = (today - figures.last_order_at.date()).days \
+                if figures.last_order_at else 0
+            partner.fan_rfm_score = "".join(str(score) for score in (
+                figures.recency_score, figures.frequency_score, figures.monetary_score)) \
+                if figures.recency_score else False
+            partner.fan_average_order_value = figures.gmv / figures.order_count if figures.order_count else 0.0
+            partner.fan_refund_rate = 100.0 * figures.refunded_amount / figures.gmv if figures.gmv else 0.0
+            partner.fan_live_share = 100.0 * figures.live_paid_amount / figures.paid_amount \
+                if figures.paid_amount else 0.0
 
     def _compute_live_order_count(self):
         # Paid live orders, the session's definition (sale.order._live_figures).

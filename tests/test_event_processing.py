@@ -37,6 +37,7 @@ class TestEventProcessing(TransactionCase):
     def _fan(self, fan_id):
         return self.env["live.fan.identity"].search([("value", "=", fan_id)]).partner_id
 
+    @freeze_time("2026-11-18 12:00:00")  # the fan's lifecycle stage depends on the day (dormant after 30)
     def test_interactions_make_fans_sessions_and_activity(self):
         self._receive(
             generic_event("a1", "fan.entered", "f1", occurred_at=T0),

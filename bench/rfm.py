@@ -1,0 +1,170 @@
+"""Fan intelligence benchmark: the full recompute of RFM scores, segments,
+lifecycle stages and value layers (live.fan.rfm) over a million fans, beside one
+read_group over the same orders, in the same run.
+
+Usage (bench/run.sh rfm does it): python bench/rfm.py -c ODOO_CONF -d DB [--fans N]
+
+A company of its own ("RFM Bench", emptied first when it exists) gets N fans
+(default 1,000,000) made set-based in SQL: 80% with interaction totals (last
+interaction spread over 400 days), half of them buyers with 1 to 6 paid orders over
+two years (half of them through a live channel, one in twenty partly refunded).
+Then, each timed on its own and committed:
+
+  * baseline: one sale.order read_group of the company's paid orders by customer
+    (count and GMV), the aggregate any figure of a fan needs at the least;
+  * the first full recompute: every fan gets its figures, scores, segment, stage
+    and value layer (every partner row written);
+  * the nightly recompute that follows: the same work, nothing moved, nothing
+    written to the partners;
+  * the recompute after a processed batch: 1,000 fans.
+Target: a full recompute of 1,000,000 fans under 60 s.
+"""
+import argparse
+import time
+
+import odoo
+from odoo import SUPERUSER_ID, api
+
+TARGET_SECONDS = 60.0
+
+
+def empty_company(env, company):
+    cr = env.cr
+    cr.execute("DELETE FROM live_fan_lifecycle_log WHERE company_id = %s", [company.id])
+    cr.execute("DELETE FROM live_fan_rfm WHERE company_id = %s", [company.id])
+    cr.execute("DELETE FROM sale_order WHERE company_id = %s", [company.id])
+    cr.execute("DELETE FROM live_fan_stats WHERE company_id = %s", [company.id])
+    cr.execute("DELETE FROM res_partner WHERE company_id = %s AND name LIKE 'rfm-bench-%%'", [company.id])
+    company.live_rfm_cutoffs = False
+
+
+def setup(env, fans):
+    """The company, its channel and warehouse, and the fans and orders (SQL)."""
+    company = env["res.company"].search([("name", "=", "RFM Bench")]) \
+        or env["res.company"].create({"name": "RFM Bench"})
+    channel = env["live.channel"].search([("code", "=", "bench-rfm")]) or env["live.channel"].create(
+        {"name": "bench-rfm", "code": "bench-rfm", "platform": "generic", "app_secret": "x",
+         "company_id": company.id})
+    warehouse = env["stock.warehouse"].search([("company_id", "=", company.id)], limit=1)
+    empty_company(env, company)
+    env.cr.commit()
+    cr = env.cr
+    started = time.monotonic()
+    cr.execute("SELECT setseed(0.42)")
+    cr.execute("""
+        INSERT INTO res_partner (name, complete_name, company_id, is_live_fan, active, type, autopost_bills,
+                                 fan_lifecycle_stage, fan_since, create_date, write_date, create_uid, write_uid)
+        SELECT 'rfm-bench-' || g, 'rfm-bench-' || g, %(company)s, true, true, 'contact', 'ask', 'passerby',
+               now() AT TIME ZONE 'UTC' - (random() * 800 || ' days')::interval,
+               now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', 1, 1
+          FROM generate_series(1, %(fans)s) g
+    """, {"company": company.id, "fans": fans})
+    cr.execute("UPDATE res_partner SET commercial_partner_id = id WHERE company_id = %s AND name LIKE 'rfm-bench-%%'",
+               [company.id])
+    cr.execute("""
+        INSERT INTO live_fan_stats (partner_id, company_id, session_count, comment_count, like_count,
+                                    last_interaction_at, create_date, write_date, create_uid, write_uid)
+        SELECT id, company_id, 1 + (random() * 20)::int, (random() * 30)::int, (random() * 500)::int,
+               now() AT TIME ZONE 'UTC' - (random() * 400 || ' days')::interval,
+               now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', 1, 1
+          FROM res_partner WHERE company_id = %s AND name LIKE 'rfm-bench-%%' AND random() < 0.8
+    """, [company.id])
+    cr.execute("""
+        WITH buyers AS (
+            SELECT id, 1 + floor(power(random(), 3) * 6)::int AS n
+              FROM res_partner WHERE company_id = %(company)s AND name LIKE 'rfm-bench-%%' AND random() < 0.5
+        ), orders AS (
+            SELECT b.id AS partner_id, now() AT TIME ZONE 'UTC' - (random() * 730 || ' days')::interval AS at,
+                   round((20 + power(random(), 2) * 2000)::numeric, 2) AS amount, random() < 0.5 AS live,
+                   random() < 0.05 AS refunded
+              FROM buyers b, generate_series(1, b.n)
+        )
+        INSERT INTO sale_order (name, partner_id, partner_invoice_id, partner_shipping_id, company_id, warehouse_id,
+                                picking_policy, date_order, state, currency_id, currency_rate, live_channel_id,
+                                platform_paid_at, platform_paid_amount, live_gmv, live_refunded_amount,
+                                amount_total, amount_untaxed, amount_tax, create_date, write_date, create_uid,
+                                write_uid)
+        SELECT 'RFM' || row_number() OVER (), partner_id, partner_id, partner_id, %(company)s, %(warehouse)s,
+               'direct', at, CASE WHEN live THEN 'draft' ELSE 'sale' END, %(currency)s, 1,
+               CASE WHEN live THEN %(channel)s END, CASE WHEN live THEN at END, CASE WHEN live THEN amount END,
+               amount, CASE WHEN refunded THEN round(amount / 3, 2) ELSE 0 END, amount, amount, 0,
+               now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', 1, 1
+          FROM orders
+    """, {"company": company.id, "warehouse": warehouse.id, "currency": company.currency_id.id,
+          "channel": channel.id})
+    env.cr.commit()
+    env.invalidate_all()
+    cr.execute("SELECT count(*) FROM sale_order WHERE company_id = %s", [company.id])
+    orders = cr.fetchone()[0]
+    print(f"Generated {fans:,} fans and {orders:,} orders in {time.monotonic() - started:.0f} s", flush=True)
+    return company, orders
+
+
+def analyze(env):
+    # Fresh tables, as autovacuum would leave them: both sides get the same statistics.
+    env.cr.commit()
+    env.cr._cnx.autocommit = True
+    env.cr.execute("VACUUM ANALYZE res_partner, sale_order, live_fan_stats, live_fan_rfm")
+    env.cr._cnx.autocommit = False
+
+
+def timed(env, function):
+    started = time.monotonic()
+    result = function()
+    env.cr.commit()
+    return time.monotonic() - started, result
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("-c", "--config", required=True)
+    parser.add_argument("-d", "--database", required=True)
+    parser.add_argument("--fans", type=int, default=1_000_000)
+    args = parser.parse_args()
+    odoo.tools.config.parse_config(["-c", args.config, "-d", args.database, "--log-level=warn"])
+    registry = odoo.modules.registry.Registry(args.database)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        company, orders = setup(env, args.fans)
+        analyze(env)
+        Rfm = env["live.fan.rfm"]
+        PAID = env["sale.order"]._live_paid_domain()
+
+        def read_group():
+            return len(env["sale.order"].sudo()._read_group(
+                [("company_id", "=", company.id), *PAID], ["partner_id"], ["__count", "live_gmv:sum"]))
+
+        baseline, groups = timed(env, read_group)
+        first, changed_first = timed(env, lambda: Rfm._recompute(company))
+        analyze(env)
+        nightly, changed_nightly = timed(env, lambda: Rfm._recompute(company))
+        cr.execute("SELECT id FROM res_partner WHERE company_id = %s AND is_live_fan ORDER BY random() LIMIT 1000",
+                   [company.id])
+        touched = [row[0] for row in cr.fetchall()]
+        batch, _changed = timed(env, lambda: Rfm._recompute(company, touched))
+        baseline_again, _groups = timed(env, read_group)
+        cr.execute("""SELECT fan_rfm_segment, count(*) FROM res_partner WHERE company_id = %s AND is_live_fan
+                      GROUP BY 1 ORDER BY 2 DESC""", [company.id])
+        segments = ", ".join(f"{segment or 'none'} {count:,}" for segment, count in cr.fetchall())
+        cr.execute("""SELECT fan_lifecycle_stage, count(*) FROM res_partner WHERE company_id = %s AND is_live_fan
+                      GROUP BY 1 ORDER BY 2 DESC""", [company.id])
+        stages = ", ".join(f"{stage} {count:,}" for stage, count in cr.fetchall())
+    base = min(baseline, baseline_again)
+    ok = first < TARGET_SECONDS
+    cutoffs = company.live_rfm_cutoffs
+    method = "quintiles" if cutoffs["buyers"] >= company.live_rfm_quintile_min_buyers else "fixed thresholds"
+    print(f"Fan intelligence, {args.fans:,} fans, {orders:,} orders ({groups:,} customers with paid orders, "
+          f"{cutoffs['buyers']:,} buyers in the window, scored by {method})")
+    print(f"{'read_group of the paid orders by customer':<46} {base:>7.1f} s  (baseline, best of 2)")
+    print(f"{'full recompute, first run (every fan written)':<46} {first:>7.1f} s  {changed_first:,} fans changed  "
+          f"{first / base:.1f} x baseline  target < {TARGET_SECONDS:.0f} s  {'PASS' if ok else 'FAIL'}")
+    print(f"{'full recompute, nightly (nothing moved)':<46} {nightly:>7.1f} s  {changed_nightly:,} fans changed  "
+          f"{nightly / base:.1f} x baseline")
+    print(f"{'recompute after a batch, 1,000 fans':<46} {batch * 1000:>7.0f} ms")
+    print(f"segments: {segments}")
+    print(f"stages: {stages}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
