@@ -67,6 +67,9 @@ if [ "$what" = all ] || [ "$what" = ingest ]; then
     ${LCC_BENCH_SECONDS:+--seconds "$LCC_BENCH_SECONDS"} || status=1
 fi
 if [ "$what" = all ] || [ "$what" = rfm ]; then
-  "$VENV/bin/python" "$ROOT/bench/rfm.py" -c "$CONF" -d "$DB" ${LCC_BENCH_FANS:+--fans "$LCC_BENCH_FANS"} || status=1
+  # LCC_BENCH_REUSE=1 also keeps the fans and orders of the last run (their figures reset).
+  reuse=; [ "${LCC_BENCH_REUSE:-}" = 1 ] && reuse=--reuse
+  "$VENV/bin/python" "$ROOT/bench/rfm.py" -c "$CONF" -d "$DB" ${LCC_BENCH_FANS:+--fans "$LCC_BENCH_FANS"} $reuse \
+    || status=1
 fi
 exit $status

@@ -270,7 +270,8 @@ class LiveEventProcessor(models.AbstractModel):
             name = fan.nickname or _("Fan %s", fan.id[-6:])
             partner_vals.append({
                 "name": name, "company_id": channel.company_id.id, "is_live_fan": True,
-                "fan_lifecycle_stage": "passerby", "fan_since": first.occurred,
+                "fan_lifecycle_stage": "passerby", "fan_lifecycle_date": first.occurred.date(),
+                "fan_since": first.occurred,
             })
             identity_vals.append({
                 "channel_id": channel.id if key[0] == "channel" else False,

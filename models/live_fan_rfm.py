@@ -6,6 +6,8 @@ from datetime import timedelta
 from odoo import api, fields, models
 
 _logger = logging.getLogger(__name__)
+# The duration of each step of the last recompute in this process (bench/rfm.py).
+LAST_STEPS = {}
 
 QUINTILES = [0.2, 0.4, 0.6, 0.8]
 FIGURE_COLUMNS = ["order_count", "gmv", "refunded_amount", "paid_amount", "live_order_count", "live_paid_amount",
@@ -62,7 +64,7 @@ class LiveFanRfm(models.Model):
     _rec_name = "partner_id"
 
     partner_id = fields.Many2one("res.partner", required=True, ondelete="cascade", readonly=True)
-    company_id = fields.Many2one("res.company", readonly=True, index=True)
+    company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
     order_count = fields.Integer(string="Paid Orders", readonly=True)
     gmv = fields.Monetary(string="GMV", readonly=True)
@@ -115,6 +117,7 @@ class LiveFanRfm(models.Model):
         company = company.sudo()
         cr = self.env.cr
         started = time.monotonic()
+        LAST_STEPS.clear()
         self.env.flush_all()
         cutoffs = company.live_rfm_cutoffs
         if partner_ids is not None and not cutoffs:
@@ -175,9 +178,11 @@ class LiveFanRfm(models.Model):
               LEFT JOIN orders o ON o.fan_id = f.id
               LEFT JOIN live_fan_stats s ON s.partner_id = f.id
         """, params)
+        self._step("figures", started)
         if full:
             cr.execute("ANALYZE lcc_fan_figures")
             cutoffs = self._compute_cutoffs(company, now)
+            self._step("cut-offs", started)
         quintile = cutoffs["buyers"] >= company.live_rfm_quintile_min_buyers
         r_cut, f_cut, m_cut = cutoffs["r"], cutoffs["f"], cutoffs["m"]
         if quintile:
@@ -232,7 +237,8 @@ class LiveFanRfm(models.Model):
                    END AS stage_date
               FROM scored
         """, params)
-        changed = self._write_results(company, params)
+        self._step("scores", started)
+        changed = self._write_results(company, params, started)
         cr.execute("DROP TABLE lcc_fan_figures; DROP TABLE lcc_fan_results")
         self.env["live.fan.rfm"].invalidate_model()
         self.env["live.fan.lifecycle.log"].invalidate_model()
@@ -277,29 +283,47 @@ class LiveFanRfm(models.Model):
         company.flush_recordset(["live_rfm_cutoffs"])
         return cutoffs
 
-    def _write_results(self, company, params):
+    @staticmethod
+    def _step(name, started):
+        LAST_STEPS[name] = time.monotonic() - started - sum(LAST_STEPS.values())
+
+    def _write_results(self, company, params, started):
         """Upsert the figures, then write the fans whose segment, stage or value layer
         changed and log their stage transitions. Rows are locked in id order, the
         same order as the processors'."""
         cr = self.env.cr
         columns = ", ".join(FIGURE_COLUMNS)
+        # The rows that moved, then the new fans' (no ON CONFLICT DO UPDATE: a first
+        # run inserts a million rows, and speculative insertion costs each of them).
+        if not params["all"]:
+            # Processors touching the same fans lock their rows in one order.
+            cr.execute("SELECT 1 FROM live_fan_rfm WHERE partner_id = ANY(%(ids)s) ORDER BY partner_id FOR UPDATE",
+                       params)
         cr.execute(f"""
-            INSERT INTO live_fan_rfm AS t (partner_id, company_id, {columns},
-                                           create_uid, create_date, write_uid, write_date)
-            SELECT partner_id, %(company)s, {columns}, %(uid)s, %(now)s, %(uid)s, %(now)s
-              FROM lcc_fan_results ORDER BY partner_id
-            ON CONFLICT (partner_id) DO UPDATE SET
-                   company_id = EXCLUDED.company_id,
-                   {", ".join(f"{c} = EXCLUDED.{c}" for c in FIGURE_COLUMNS)},
-                   write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date
-             WHERE (t.company_id, {", ".join(f"t.{c}" for c in FIGURE_COLUMNS)})
-                   IS DISTINCT FROM (EXCLUDED.company_id, {", ".join(f"EXCLUDED.{c}" for c in FIGURE_COLUMNS)})
+            UPDATE live_fan_rfm t
+               SET {", ".join(f"{c} = r.{c}" for c in FIGURE_COLUMNS)}, company_id = %(company)s,
+                   write_uid = %(uid)s, write_date = %(now)s
+              FROM lcc_fan_results r
+             WHERE t.partner_id = r.partner_id
+               AND (t.company_id, {", ".join(f"t.{c}" for c in FIGURE_COLUMNS)})
+                   IS DISTINCT FROM (%(company)s, {", ".join(f"r.{c}" for c in FIGURE_COLUMNS)})
         """, params)
+        cr.execute(f"""
+            INSERT INTO live_fan_rfm (partner_id, company_id, {columns}, create_uid, create_date, write_uid, write_date)
+            SELECT partner_id, %(company)s, {columns}, %(uid)s, %(now)s, %(uid)s, %(now)s
+              FROM lcc_fan_results r
+             WHERE NOT EXISTS (SELECT 1 FROM live_fan_rfm t WHERE t.partner_id = r.partner_id)
+             ORDER BY partner_id
+            ON CONFLICT (partner_id) DO NOTHING
+        """, params)
+        self._step("figures written", started)
         cr.execute("DROP TABLE IF EXISTS lcc_fan_changes")
         cr.execute("""
             CREATE TEMP TABLE lcc_fan_changes AS
             SELECT r.partner_id, r.segment, r.value_layer, r.stage, r.stage_date,
                    p.fan_lifecycle_stage AS old_stage,
+                   -- a fan computed for the first time gets its stage, not a transition
+                   p.fan_lifecycle_date IS NOT NULL AS known,
                    r.segment IS DISTINCT FROM p.fan_rfm_segment AS segment_changed,
                    r.stage IS DISTINCT FROM p.fan_lifecycle_stage AS stage_changed
               FROM lcc_fan_results r JOIN res_partner p ON p.id = r.partner_id
@@ -308,6 +332,7 @@ class LiveFanRfm(models.Model):
                 OR p.fan_lifecycle_date IS NULL
         """)
         changed = cr.rowcount
+        self._step("changes", started)
         if changed:
             cr.execute("""
                 SELECT 1 FROM res_partner WHERE id IN (SELECT partner_id FROM lcc_fan_changes)
@@ -318,11 +343,12 @@ class LiveFanRfm(models.Model):
                 # them: compare with what it committed, so a transition is logged once.
                 cr.execute("""
                     UPDATE lcc_fan_changes c
-                       SET old_stage = p.fan_lifecycle_stage,
+                       SET old_stage = p.fan_lifecycle_stage, known = p.fan_lifecycle_date IS NOT NULL,
                            segment_changed = c.segment IS DISTINCT FROM p.fan_rfm_segment,
                            stage_changed = c.stage IS DISTINCT FROM p.fan_lifecycle_stage
                       FROM res_partner p WHERE p.id = c.partner_id
                 """)
+            self._step("partners locked", started)
             cr.execute("""
                 UPDATE res_partner p
                    SET fan_rfm_segment = c.segment,
@@ -335,12 +361,14 @@ class LiveFanRfm(models.Model):
                   FROM lcc_fan_changes c
                  WHERE p.id = c.partner_id
             """, params)
+            self._step("partners written", started)
             cr.execute("""
                 INSERT INTO live_fan_lifecycle_log (partner_id, company_id, date, stage_from, stage_to,
                                                     create_uid, create_date, write_uid, write_date)
                 SELECT partner_id, %(company)s, stage_date, old_stage, stage, %(uid)s, %(now)s, %(uid)s, %(now)s
-                  FROM lcc_fan_changes WHERE stage_changed ORDER BY partner_id
+                  FROM lcc_fan_changes WHERE stage_changed AND known ORDER BY partner_id
             """, params)
+            self._step("transitions logged", started)
         cr.execute("DROP TABLE lcc_fan_changes")
         return changed
 

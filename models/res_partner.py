@@ -58,7 +58,7 @@ class ResPartner(models.Model):
         VALUE_LAYERS, string="Value Layer", index=True, readonly=True,
         help="The fan's contribution to the paid amount of the RFM window, against the company's shares.")
     # Order figures and RFM scores, kept in live.fan.rfm by the recompute.
-    live_fan_rfm_ids = fields.One2many("live.fan.rfm", "partner_id", readonly=True)
+    live_fan_rfm_ids = fields.One2many("live.fan.rfm", "partner_id", string="Order Figures", readonly=True)
     fan_paid_order_count = fields.Integer(related="live_fan_rfm_ids.order_count")
     fan_paid_amount = fields.Monetary(related="live_fan_rfm_ids.paid_amount", currency_field="fan_currency_id")
     fan_refunded_amount = fields.Monetary(related="live_fan_rfm_ids.refunded_amount",
