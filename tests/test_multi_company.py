@@ -8,6 +8,7 @@ from .common import GROUPS, LiveCommerceCase, generic_event
 ISOLATED_MODELS = [
     "live.channel", "live.session", "live.session.product", "live.fan.identity", "live.event", "live.comment",
     "live.session.fan", "live.fan.stats", "live.channel.sku", "live.order.refund", "res.partner", "sale.order",
+    "live.fan.rfm", "live.fan.lifecycle.log",
 ]
 
 
@@ -48,12 +49,18 @@ class TestMultiCompany(LiveCommerceCase):
         sku = cls.env["live.channel.sku"].create({"channel_id": relay.id, "platform_sku": f"sku-{suffix}",
                                                   "product_id": product.id})
         refund = cls.env["live.order.refund"].create({"order_id": order.id, "refund_ref": f"refund-{suffix}"})
+        # The processor recomputed the fan's figures after its batch; its stage did
+        # not move yet (a passer-by), so its history gets a transition by hand.
+        transition = cls.env["live.fan.lifecycle.log"].create({
+            "partner_id": identity.partner_id.id, "company_id": company.id, "date": "2026-11-20",
+            "stage_from": "passerby", "stage_to": "first_order"})
         records = {
             "live.channel": relay, "live.session": session, "live.session.product": session.product_line_ids,
             "live.channel.sku": sku, "live.order.refund": refund,
             "live.fan.identity": identity, "live.event": Event.search([("channel_id", "=", relay.id)]),
             "live.comment": session.comment_ids, "live.session.fan": session.audience_ids,
             "live.fan.stats": identity.partner_id.live_fan_stats_ids, "res.partner": identity.partner_id,
+            "live.fan.rfm": identity.partner_id.live_fan_rfm_ids, "live.fan.lifecycle.log": transition,
             "sale.order": order,
         }
         for model, found in records.items():
