@@ -32,6 +32,9 @@ ORDER_TYPES = frozenset({
 # a push that carries the whole order.
 SNAPSHOT_TYPES = frozenset({"order.snapshot", "refund.snapshot"})
 
+# What the inbox accepts as pending; any other type is stored as ignored.
+KNOWN_EVENT_TYPES = sorted(INTERACTION_TYPES | ORDER_TYPES | SNAPSHOT_TYPES)
+
 # Inbox states an event is stored in, decided from its type at reception.
 STATE_PENDING = "pending"     # the processor applies it
 STATE_IGNORED = "ignored"     # unknown type: kept with the reason
@@ -127,6 +130,28 @@ class InboxEvent:
     def make(cls, message_id, event_type, payload, room_id=None, occurred_at=None):
         state, note = state_for(event_type)
         return cls(str(message_id), event_type, room_id and str(room_id), occurred_at, payload, state, note)
+
+
+@dataclass(frozen=True)
+class JsonEventsBody:
+    """A push body of the form {"events": [event, ...]}, each event an object with an
+    `id`, a `type` and optionally `room_id` and `occurred_at` (unix seconds), as the
+    generic format has it. The inbox stores it as received: PostgreSQL parses it once
+    and stores each event as it is (live.event._store, live_event_store_json), with
+    no parsing and re-serializing of every event in Python, which costs more than
+    PostgreSQL's insert of a batch. When it is not well formed, nothing is stored and
+    the push is refused (`rejection`)."""
+    text: str
+
+    @staticmethod
+    def rejection(index, reason):
+        if reason.startswith("json"):
+            return Rejected(400, f"Malformed JSON body: {reason[len('json: '):]}")
+        if reason == "shape":
+            return Rejected(400, "The body must be an object with an 'events' array")
+        if reason == "occurred_at":
+            return Rejected(400, f"Event #{index}: 'occurred_at' must be unix seconds")
+        return Rejected(400, f"Event #{index} needs an 'id' and a 'type'")
 
 
 @dataclass
