@@ -3,6 +3,7 @@ import logging
 import time
 from datetime import timedelta
 
+import psycopg2.errors
 import psycopg2.extensions
 from psycopg2 import errorcodes
 
@@ -12,7 +13,7 @@ from odoo.exceptions import UserError
 
 from .inbox_connections import inbox_connections
 from .live_channel import PLATFORM_SELECTION
-from .platforms.base import DEFAULT_MAX_BODY_BYTES, KNOWN_EVENT_TYPES, JsonEventsBody, state_for
+from .platforms.base import DEFAULT_MAX_BODY_BYTES, KNOWN_EVENT_TYPES, JsonEventsBody, Rejected, state_for
 
 _logger = logging.getLogger(__name__)
 
@@ -135,71 +136,51 @@ BEGIN
 END
 $fn$;
 
--- live_event_store_json(): the same for a generic push, from its body as received.
--- PostgreSQL parses the body once and stores each element of its `events` array as
--- it is: no event is parsed, re-serialized and quoted in Python. The body is checked
--- first, and nothing is stored when it is not an object with an `events` array of
--- objects that each have an `id` (text or number) and a `type` (text), and an
--- `occurred_at` that is a number when present: `bad_index` is then the first bad
--- event's position (-1: the body itself), `bad_reason` what is wrong ('json', 'shape',
--- 'id_type', 'occurred_at'). A type not in `p_known` is stored as ignored, with the
--- reason.
+-- live_event_store_json(): the same for a generic push, from its body as received
+-- ({"events": [...]}, checked by the adapter): each element of `events` is stored as
+-- it is, parsed once by PostgreSQL, with no event re-serialized and quoted in Python.
+-- A type not in `p_known` is stored as ignored, with the reason.
 CREATE OR REPLACE FUNCTION live_event_store_json(
     p_channel int, p_platform varchar, p_cron int, p_body text, p_known varchar[],
-    OUT received int, OUT accepted int, OUT woke boolean, OUT bad_index int, OUT bad_reason text)
+    OUT accepted int, OUT woke boolean)
 LANGUAGE plpgsql AS $fn$
 DECLARE
-    doc jsonb;
+    events jsonb := p_body::jsonb -> 'events';
+    one jsonb;
     pending int;
 BEGIN
-    received := 0;
-    accepted := 0;
-    woke := false;
-    BEGIN
-        doc := p_body::jsonb;
-    EXCEPTION WHEN data_exception THEN
-        bad_index := -1;
-        bad_reason := 'json: ' || SQLERRM;
-        RETURN;
-    END;
-    IF jsonb_typeof(doc) <> 'object' OR jsonb_typeof(doc -> 'events') IS DISTINCT FROM 'array' THEN
-        bad_index := -1;
-        bad_reason := 'shape';
-        RETURN;
-    END IF;
-    SELECT a.i - 1, CASE WHEN jsonb_typeof(a.e) = 'object' AND jsonb_typeof(a.e -> 'id') IN ('string', 'number')
-                              AND a.e -> 'id' NOT IN ('""'::jsonb, '0'::jsonb)
-                              AND jsonb_typeof(a.e -> 'type') = 'string'
-                         THEN 'occurred_at' ELSE 'id_type' END
-      INTO bad_index, bad_reason
-      FROM jsonb_array_elements(doc -> 'events') WITH ORDINALITY AS a(e, i)
-     WHERE jsonb_typeof(a.e) IS DISTINCT FROM 'object'
-        OR coalesce(jsonb_typeof(a.e -> 'id'), 'null') NOT IN ('string', 'number')
-        OR a.e -> 'id' IN ('""'::jsonb, '0'::jsonb)
-        OR jsonb_typeof(a.e -> 'type') IS DISTINCT FROM 'string'
-        OR coalesce(jsonb_typeof(a.e -> 'occurred_at'), 'null') NOT IN ('number', 'null')
-     ORDER BY a.i
-     LIMIT 1;
-    IF FOUND THEN
-        RETURN;
-    END IF;
-    bad_index := NULL;
-    bad_reason := NULL;
-    received := jsonb_array_length(doc -> 'events');
     PERFORM pg_advisory_xact_lock_shared(%(lock_class)s, %(lock_object)s);
-    WITH stored AS (
+    IF jsonb_array_length(events) = 1 THEN
+        -- The common single push: plain VALUES, as in live_event_store().
+        one := events -> 0;
         INSERT INTO live_event (channel_id, platform, message_id, event_type, room_id, occurred_at, payload,
                                 state, error, received_at, attempts, create_date, write_date)
-        SELECT p_channel, p_platform, e ->> 'id', e ->> 'type', e ->> 'room_id',
-               to_timestamp((e ->> 'occurred_at')::float8) AT TIME ZONE 'UTC', e,
-               CASE WHEN e ->> 'type' = ANY(p_known) THEN 'pending' ELSE 'ignored' END,
-               CASE WHEN e ->> 'type' = ANY(p_known) THEN NULL ELSE format('Unknown event type %%L', e ->> 'type') END,
-               now() AT TIME ZONE 'UTC', 0, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
-          FROM jsonb_array_elements(doc -> 'events') AS e
-        ON CONFLICT (channel_id, message_id) DO NOTHING
-        RETURNING state
-    )
-    SELECT count(*), count(*) FILTER (WHERE state = 'pending') INTO accepted, pending FROM stored;
+        VALUES (p_channel, p_platform, one ->> 'id', one ->> 'type', one ->> 'room_id',
+                to_timestamp((one ->> 'occurred_at')::float8) AT TIME ZONE 'UTC', one,
+                CASE WHEN one ->> 'type' = ANY(p_known) THEN 'pending' ELSE 'ignored' END,
+                CASE WHEN one ->> 'type' = ANY(p_known) THEN NULL
+                     ELSE format('Unknown event type %%L', one ->> 'type') END,
+                now() AT TIME ZONE 'UTC', 0, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
+        ON CONFLICT (channel_id, message_id) DO NOTHING;
+        GET DIAGNOSTICS accepted = ROW_COUNT;
+        pending := CASE WHEN accepted = 1 AND one ->> 'type' = ANY(p_known) THEN 1 ELSE 0 END;
+    ELSE
+        WITH stored AS (
+            INSERT INTO live_event (channel_id, platform, message_id, event_type, room_id, occurred_at, payload,
+                                    state, error, received_at, attempts, create_date, write_date)
+            SELECT p_channel, p_platform, e ->> 'id', e ->> 'type', e ->> 'room_id',
+                   to_timestamp((e ->> 'occurred_at')::float8) AT TIME ZONE 'UTC', e,
+                   CASE WHEN e ->> 'type' = ANY(p_known) THEN 'pending' ELSE 'ignored' END,
+                   CASE WHEN e ->> 'type' = ANY(p_known) THEN NULL
+                        ELSE format('Unknown event type %%L', e ->> 'type') END,
+                   now() AT TIME ZONE 'UTC', 0, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+              FROM jsonb_array_elements(events) AS e
+            ON CONFLICT (channel_id, message_id) DO NOTHING
+            RETURNING state
+        )
+        SELECT count(*), count(*) FILTER (WHERE state = 'pending') INTO accepted, pending FROM stored;
+    END IF;
+    woke := false;
     IF pending > 0 THEN
         woke := live_event_arm(p_cron);
     END IF;
@@ -216,10 +197,10 @@ EXECUTE_STORE = f"EXECUTE lcc_store ({', '.join(f'%s::{t}' for t in _STORE_TYPES
 # On Odoo's cursor (tests share one transaction across requests).
 STORE = f"SELECT accepted, woke FROM live_event_store({', '.join(f'%s::{t}' for t in _STORE_TYPES)})"
 _STORE_JSON_TYPES = ("int", "varchar", "int", "text", "varchar[]")
-PREPARE_STORE_JSON = (f"PREPARE lcc_store_json ({', '.join(_STORE_JSON_TYPES)}) AS SELECT received, accepted, woke, "
-                      f"bad_index, bad_reason FROM live_event_store_json($1, $2, $3, $4, $5)")
+PREPARE_STORE_JSON = (f"PREPARE lcc_store_json ({', '.join(_STORE_JSON_TYPES)}) AS "
+                      f"SELECT accepted, woke FROM live_event_store_json($1, $2, $3, $4, $5)")
 EXECUTE_STORE_JSON = f"EXECUTE lcc_store_json ({', '.join(f'%s::{t}' for t in _STORE_JSON_TYPES)})"
-STORE_JSON = ("SELECT received, accepted, woke, bad_index, bad_reason FROM live_event_store_json("
+STORE_JSON = ("SELECT accepted, woke FROM live_event_store_json("
               f"{', '.join(f'%s::{t}' for t in _STORE_JSON_TYPES)})")
 INBOX_STATEMENTS = (PREPARE_STORE, PREPARE_STORE_JSON)
 PROCESSOR_CODE = "model._cron_process_events()"
@@ -331,20 +312,22 @@ class LiveEvent(models.Model):
         return accepted, len(events) - accepted
 
     def _store_json(self, creds, body, committed):
-        """_store() of a JSON body of events (JsonEventsBody): PostgreSQL checks it and
-        stores its events as they are, or stores nothing and says which is bad."""
+        """_store() of a JSON body of events (JsonEventsBody), stored as received."""
+        if not body.count:
+            return 0, 0
         crons = self._processor_cron_ids()
         params = (creds.id, creds.platform, crons[0] if crons else None, body.text, KNOWN_EVENT_TYPES)
         if committed:
-            [(received, accepted, woke, bad_index, bad_reason)] = self._execute_committed(
-                EXECUTE_STORE_JSON, params, test_query=STORE_JSON)
+            try:
+                [(accepted, woke)] = self._execute_committed(EXECUTE_STORE_JSON, params, test_query=STORE_JSON)
+            except psycopg2.errors.DataError as exc:
+                # JSON that Python reads and PostgreSQL refuses (a \u0000 in a string).
+                raise Rejected(400, f"Malformed JSON body: {exc.diag.message_primary}") from None
         else:
             self.env.cr.execute(STORE_JSON, params)
-            received, accepted, woke, bad_index, bad_reason = self.env.cr.fetchone()
-        if bad_reason:
-            raise body.rejection(bad_index, bad_reason)
+            accepted, woke = self.env.cr.fetchone()
         self._woke(woke, committed)
-        return accepted, received - accepted
+        return accepted, body.count - accepted
 
     def _woke(self, woke, committed):
         """A push that armed the processor wakes the cron workers: at once when it is

@@ -29,9 +29,22 @@ class GenericAdapter(Adapter):
             raise Rejected(401, "Bad signature")
         check_replay_window(timestamp)
         try:
-            return JsonEventsBody(request.body.decode("utf-8"))
-        except UnicodeDecodeError as exc:
+            text = request.body.decode("utf-8")
+            body = json.loads(text)
+        except (UnicodeDecodeError, ValueError) as exc:
             raise Rejected(400, f"Malformed JSON body: {exc}") from None
+        events = body.get("events") if isinstance(body, dict) else None
+        if not isinstance(events, list):
+            raise Rejected(400, "The body must be an object with an 'events' array")
+        for index, event in enumerate(events):
+            if not isinstance(event, dict) or not event.get("id") or not isinstance(event["id"], (str, int, float)) \
+                    or isinstance(event["id"], bool) or not isinstance(event.get("type"), str):
+                raise Rejected(400, f"Event #{index} needs an 'id' and a 'type'")
+            occurred = event.get("occurred_at")
+            if occurred is not None and (not isinstance(occurred, (int, float)) or isinstance(occurred, bool)):
+                raise Rejected(400, f"Event #{index}: 'occurred_at' must be unix seconds")
+        # Stored as received: the database splits it (JsonEventsBody).
+        return JsonEventsBody(text, len(events))
 
     def ack(self, accepted, duplicates):
         return Reply(200, json.dumps({"accepted": accepted, "duplicates": duplicates}).encode())
