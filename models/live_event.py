@@ -120,7 +120,11 @@ $fn$;
 CREATE OR REPLACE FUNCTION live_event_arm(p_cron int) RETURNS boolean
 LANGUAGE plpgsql AS $fn$
 BEGIN
-    IF p_cron IS NULL THEN
+    -- Read first: a plain read costs less than an UPDATE that finds nothing to do, and
+    -- this statement's snapshot, taken after the inbox lock, sees the last disarm.
+    IF p_cron IS NULL OR EXISTS (
+            SELECT FROM live_event_wakeup
+             WHERE id = 1 AND armed AND armed_at >= clock_timestamp() AT TIME ZONE 'UTC' - interval '%(rearm)s seconds') THEN
         RETURN false;
     END IF;
     UPDATE live_event_wakeup SET armed = true, armed_at = clock_timestamp() AT TIME ZONE 'UTC'
@@ -139,13 +143,15 @@ $fn$;
 -- live_event_store_json(): the same for a generic push, from its body as received
 -- ({"events": [...]}, checked by the adapter): each element of `events` is stored as
 -- it is, parsed once by PostgreSQL, with no event re-serialized and quoted in Python.
--- A type not in `p_known` is stored as ignored, with the reason.
+-- A type the inbox does not know (KNOWN_EVENT_TYPES) is stored as ignored, with the
+-- reason.
 CREATE OR REPLACE FUNCTION live_event_store_json(
-    p_channel int, p_platform varchar, p_cron int, p_body text, p_known varchar[],
+    p_channel int, p_platform varchar, p_cron int, p_body text,
     OUT accepted int, OUT woke boolean)
 LANGUAGE plpgsql AS $fn$
 DECLARE
     events jsonb := p_body::jsonb -> 'events';
+    known CONSTANT varchar[] := '%(known)s';
     one jsonb;
     pending int;
 BEGIN
@@ -157,21 +163,21 @@ BEGIN
                                 state, error, received_at, attempts, create_date, write_date)
         VALUES (p_channel, p_platform, one ->> 'id', one ->> 'type', one ->> 'room_id',
                 to_timestamp((one ->> 'occurred_at')::float8) AT TIME ZONE 'UTC', one,
-                CASE WHEN one ->> 'type' = ANY(p_known) THEN 'pending' ELSE 'ignored' END,
-                CASE WHEN one ->> 'type' = ANY(p_known) THEN NULL
+                CASE WHEN one ->> 'type' = ANY(known) THEN 'pending' ELSE 'ignored' END,
+                CASE WHEN one ->> 'type' = ANY(known) THEN NULL
                      ELSE format('Unknown event type %%L', one ->> 'type') END,
                 now() AT TIME ZONE 'UTC', 0, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
         ON CONFLICT (channel_id, message_id) DO NOTHING;
         GET DIAGNOSTICS accepted = ROW_COUNT;
-        pending := CASE WHEN accepted = 1 AND one ->> 'type' = ANY(p_known) THEN 1 ELSE 0 END;
+        pending := CASE WHEN accepted = 1 AND one ->> 'type' = ANY(known) THEN 1 ELSE 0 END;
     ELSE
         WITH stored AS (
             INSERT INTO live_event (channel_id, platform, message_id, event_type, room_id, occurred_at, payload,
                                     state, error, received_at, attempts, create_date, write_date)
             SELECT p_channel, p_platform, e ->> 'id', e ->> 'type', e ->> 'room_id',
                    to_timestamp((e ->> 'occurred_at')::float8) AT TIME ZONE 'UTC', e,
-                   CASE WHEN e ->> 'type' = ANY(p_known) THEN 'pending' ELSE 'ignored' END,
-                   CASE WHEN e ->> 'type' = ANY(p_known) THEN NULL
+                   CASE WHEN e ->> 'type' = ANY(known) THEN 'pending' ELSE 'ignored' END,
+                   CASE WHEN e ->> 'type' = ANY(known) THEN NULL
                         ELSE format('Unknown event type %%L', e ->> 'type') END,
                    now() AT TIME ZONE 'UTC', 0, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
               FROM jsonb_array_elements(events) AS e
@@ -186,7 +192,8 @@ BEGIN
     END IF;
 END
 $fn$
-""" % {"lock_class": INBOX_LOCK[0], "lock_object": INBOX_LOCK[1], "rearm": REARM_SECONDS}
+""" % {"lock_class": INBOX_LOCK[0], "lock_object": INBOX_LOCK[1], "rearm": REARM_SECONDS,
+       "known": "{" + ",".join(KNOWN_EVENT_TYPES) + "}"}
 
 _STORE_TYPES = ("int", "varchar", "int", "varchar[]", "varchar[]", "varchar[]", "float8[]", "text[]", "varchar[]",
                 "text[]")
@@ -196,9 +203,9 @@ PREPARE_STORE = (f"PREPARE lcc_store ({', '.join(_STORE_TYPES)}) AS "
 EXECUTE_STORE = f"EXECUTE lcc_store ({', '.join(f'%s::{t}' for t in _STORE_TYPES)})"
 # On Odoo's cursor (tests share one transaction across requests).
 STORE = f"SELECT accepted, woke FROM live_event_store({', '.join(f'%s::{t}' for t in _STORE_TYPES)})"
-_STORE_JSON_TYPES = ("int", "varchar", "int", "text", "varchar[]")
+_STORE_JSON_TYPES = ("int", "varchar", "int", "text")
 PREPARE_STORE_JSON = (f"PREPARE lcc_store_json ({', '.join(_STORE_JSON_TYPES)}) AS "
-                      f"SELECT accepted, woke FROM live_event_store_json($1, $2, $3, $4, $5)")
+                      f"SELECT accepted, woke FROM live_event_store_json($1, $2, $3, $4)")
 EXECUTE_STORE_JSON = f"EXECUTE lcc_store_json ({', '.join(f'%s::{t}' for t in _STORE_JSON_TYPES)})"
 STORE_JSON = ("SELECT accepted, woke FROM live_event_store_json("
               f"{', '.join(f'%s::{t}' for t in _STORE_JSON_TYPES)})")
@@ -316,7 +323,7 @@ class LiveEvent(models.Model):
         if not body.count:
             return 0, 0
         crons = self._processor_cron_ids()
-        params = (creds.id, creds.platform, crons[0] if crons else None, body.text, KNOWN_EVENT_TYPES)
+        params = (creds.id, creds.platform, crons[0] if crons else None, body.text)
         if committed:
             try:
                 [(accepted, woke)] = self._execute_committed(EXECUTE_STORE_JSON, params, test_query=STORE_JSON)
