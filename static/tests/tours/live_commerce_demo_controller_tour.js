@@ -32,7 +32,7 @@ registry.category("web_tour.tours").add("live_commerce_crm_demo_controller_tour"
         },
         {
             content: "He is the session's field controller",
-            trigger: ".o_form_view .o_field_widget[name=field_controller_id]:contains('王强')",
+            trigger: ".o_form_view .o_field_widget[name=field_controller_id] input:value('王强')",
         },
         {
             content: "Its form: six paid orders, GMV and net GMV in yuan",
@@ -67,7 +67,7 @@ registry.category("web_tour.tours").add("live_commerce_crm_demo_controller_tour"
         },
         {
             content: "Re-running platform events is for managers",
-            trigger: ".o_form_view:has(.o_field_widget[name=platform_order_ref]):not(:has(button[name=action_live_rerun_events]))",
+            trigger: ".o_form_view:has(.o_field_widget[name=order_line]):not(:has(button[name=action_live_rerun_events]))",
         },
         {
             content: "Its Platform tab",

@@ -91,7 +91,7 @@ registry.category("web_tour.tours").add("live_commerce_crm_demo_manager_tour", {
         },
         {
             content: "No order event failed: the list is empty",
-            trigger: ".o_action:has(.o_list_view) .o_view_nocontent",
+            trigger: ".o_list_view .o_view_nocontent",
         },
     ],
 });
