@@ -64,9 +64,10 @@ class LiveFanConsent(models.Model):
         states = dict(self._fields["state"]._description_selection(self.env))
         sources = dict(self._fields["source"]._description_selection(self.env))
         for consent in self:
+            details = ", " + consent.source_note if consent.source_note else ""
             body = _("Marketing consent on %(channel)s: %(state)s on %(date)s (source: %(origin)s%(note)s).",
                      channel=consent.channel_id.name, state=states[consent.state],
                      date=format_datetime(self.env, consent.date), origin=sources[consent.source],
-                     note=f", {consent.source_note}" if consent.source_note else "")
+                     note=details)
             # As superuser: the note is the consent's history, whoever may edit consents.
             consent.partner_id.sudo().message_post(body=Markup("<p>%s</p>") % body, subtype_xmlid="mail.mt_note")
