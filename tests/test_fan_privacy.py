@@ -120,6 +120,21 @@ class TestFanAccess(LiveCommerceCase):
         self.assertEqual(manager_event.payload["fan"]["id"], "buyer-secret-id")
         self.assertIn("13812345678", manager_event.payload_display)
 
+    def test_views_show_each_role_its_actions_and_no_payload(self):
+        partner_form = self.env.ref("base.view_partner_form").id
+        event_form = self.env.ref("live_commerce_crm.live_event_view_form").id
+        for role, manager in (("host", False), ("field_controller", False), ("service", False), ("manager", True)):
+            with self.subTest(role=role):
+                user = self.users[role]
+                arch = self.env["res.partner"].with_user(user).get_views([(partner_form, "form")])["views"]["form"]["arch"]
+                self.assertIn("action_live_tag_fans", arch)
+                self.assertIn("live_consent_ids", arch)
+                self.assertEqual("action_live_forget_fan" in arch, manager)
+                self.assertEqual("action_live_export_fan" in arch, manager)
+                arch = self.env["live.event"].with_user(user).get_views([(event_form, "form")])["views"]["form"]["arch"]
+                self.assertEqual("payload_display" in arch, manager)
+                self.assertIn('name="error"', arch)
+
     def test_failed_events_and_rfm_segment_have_distinct_names(self):
         states = dict(self.env["live.event"]._fields["state"]._description_selection(self.env))
         layers = dict(self.env["res.partner"]._fields["fan_value_layer"]._description_selection(self.env))
