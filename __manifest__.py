@@ -34,6 +34,10 @@
         "views/res_partner_views.xml",
         "views/sale_order_views.xml",
         "views/live_event_views.xml",
+        "views/res_partner_privacy_views.xml",
+        "wizards/fan_tag_views.xml",
+        "wizards/fan_forget_views.xml",
+        "wizards/fan_export_views.xml",
         "views/menus.xml",
     ],
     "demo": [

@@ -21,7 +21,7 @@ EVENT_STATES = [
     ("pending", "Pending"),
     ("waiting", "Waiting for the Platform"),
     ("done", "Done"),
-    ("failed", "Needs Attention"),
+    ("failed", "Failed"),
     ("ignored", "Ignored"),
 ]
 # Errors that say "try again later", not "this event is wrong".
@@ -251,9 +251,12 @@ class LiveEvent(models.Model):
     occurred_at = fields.Datetime(string="Occurred At", readonly=True)
     received_at = fields.Datetime(string="Received At", required=True, readonly=True, default=fields.Datetime.now)
     processed_at = fields.Datetime(string="Processed At", readonly=True)
-    payload = fields.Json(string="Raw Payload", readonly=True)
+    # Buyers' ids, nicknames and addresses: managers only (groups=, so the values are
+    # not even sent to other users' browsers); everyone sees type, state and error.
+    payload = fields.Json(string="Raw Payload", readonly=True, groups="live_commerce_crm.group_live_manager")
     payload_purged = fields.Boolean(readonly=True, help="The raw payload was removed after the retention period.")
-    payload_display = fields.Text(string="Payload", compute="_compute_payload_display")
+    payload_display = fields.Text(string="Payload", compute="_compute_payload_display",
+                                  groups="live_commerce_crm.group_live_manager")
     state = fields.Selection(EVENT_STATES, required=True, default="pending", readonly=True)
     attempts = fields.Integer(readonly=True)
     next_attempt_at = fields.Datetime(string="Next Attempt", readonly=True)
@@ -569,7 +572,7 @@ class LiveEvent(models.Model):
         self.invalidate_recordset(["state", "processed_at", "error", "next_attempt_at"])
 
     def _mark_error(self, message, transient=False):
-        """Count an attempt; retry later with backoff, or give up into Needs Attention."""
+        """Count an attempt; retry later with backoff, or give up as Failed."""
         for event in self:
             attempts = event.attempts + 1
             give_up = attempts >= (MAX_TRANSIENT_ATTEMPTS if transient else MAX_ATTEMPTS)

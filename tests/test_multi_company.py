@@ -8,6 +8,7 @@ from .common import GROUPS, LiveCommerceCase, generic_event
 ISOLATED_MODELS = [
     "live.channel", "live.session", "live.session.product", "live.fan.identity", "live.event", "live.comment",
     "live.session.fan", "live.fan.stats", "live.channel.sku", "live.order.refund", "res.partner", "sale.order",
+    "live.fan.consent", "live.fan.privacy.log",
 ]
 
 
@@ -48,13 +49,17 @@ class TestMultiCompany(LiveCommerceCase):
         sku = cls.env["live.channel.sku"].create({"channel_id": relay.id, "platform_sku": f"sku-{suffix}",
                                                   "product_id": product.id})
         refund = cls.env["live.order.refund"].create({"order_id": order.id, "refund_ref": f"refund-{suffix}"})
+        consent = cls.env["live.fan.consent"].create({
+            "partner_id": identity.partner_id.id, "channel_id": relay.id, "source": "live_room"})
+        identity.partner_id.with_company(company)._live_export_file()
+        log = cls.env["live.fan.privacy.log"].search([("partner_id", "=", identity.partner_id.id)])
         records = {
             "live.channel": relay, "live.session": session, "live.session.product": session.product_line_ids,
             "live.channel.sku": sku, "live.order.refund": refund,
             "live.fan.identity": identity, "live.event": Event.search([("channel_id", "=", relay.id)]),
             "live.comment": session.comment_ids, "live.session.fan": session.audience_ids,
             "live.fan.stats": identity.partner_id.live_fan_stats_ids, "res.partner": identity.partner_id,
-            "sale.order": order,
+            "sale.order": order, "live.fan.consent": consent, "live.fan.privacy.log": log,
         }
         for model, found in records.items():
             assert found and found.company_id == company, f"no {model} record in {company.name}"
@@ -69,6 +74,10 @@ class TestMultiCompany(LiveCommerceCase):
             for model in ISOLATED_MODELS:
                 with self.subTest(user=user.login, model=model):
                     mine, theirs = self.data[own][model], self.data[other][model]
+                    if not self.env[model].with_user(user).has_access("read"):  # the privacy log: managers only
+                        with self.assertRaises(AccessError):
+                            self.env[model].with_user(user).search([])
+                        continue
                     found = self.env[model].with_user(user).search([("id", "in", (mine | theirs).ids)])
                     self.assertEqual(found.ids, mine.ids)
                     with self.assertRaises(AccessError):
