@@ -71,6 +71,19 @@ INSERT INTO live_event_wakeup (id) VALUES (1) ON CONFLICT DO NOTHING;
 # the trigger check must take its snapshot after the lock is granted, and each
 # statement of a function does. The function's plans are cached per connection,
 # as a prepared statement's are.
+# What the store functions share: the columns a push fills, and the end of a batch
+# insert (count what was stored, arm the processor when something is pending).
+_INBOX_COLUMNS = ("channel_id, platform, message_id, event_type, room_id, occurred_at, payload, state, error, "
+                  "received_at, attempts, create_date, write_date")
+_END_OF_STORE = """            ON CONFLICT (channel_id, message_id) DO NOTHING
+            RETURNING state
+        )
+        SELECT count(*), count(*) FILTER (WHERE state = 'pending') INTO accepted, pending FROM stored;
+    END IF;
+    woke := false;
+    IF pending > 0 THEN
+        woke := live_event_arm(p_cron);
+    END IF;"""
 STORE_FUNCTION = r"""
 CREATE OR REPLACE FUNCTION live_event_store(
     p_channel int, p_platform varchar, p_cron int,
@@ -84,8 +97,7 @@ BEGIN
     PERFORM pg_advisory_xact_lock_shared(%(lock_class)s, %(lock_object)s);
     IF cardinality(p_message_ids) = 1 THEN
         -- The common single push: plain VALUES costs PostgreSQL half of unnest.
-        INSERT INTO live_event (channel_id, platform, message_id, event_type, room_id, occurred_at, payload,
-                                state, error, received_at, attempts, create_date, write_date)
+        INSERT INTO live_event (%(columns)s)
         VALUES (p_channel, p_platform, p_message_ids[1], p_types[1], p_rooms[1],
                 to_timestamp(p_occurred[1]) AT TIME ZONE 'UTC', p_payloads[1]::jsonb, p_states[1], p_notes[1],
                 now() AT TIME ZONE 'UTC', 0, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
@@ -94,22 +106,13 @@ BEGIN
         pending := CASE WHEN accepted = 1 AND p_states[1] = 'pending' THEN 1 ELSE 0 END;
     ELSE
         WITH stored AS (
-            INSERT INTO live_event (channel_id, platform, message_id, event_type, room_id, occurred_at, payload,
-                                    state, error, received_at, attempts, create_date, write_date)
+            INSERT INTO live_event (%(columns)s)
             SELECT p_channel, p_platform, u.message_id, u.event_type, u.room_id,
                    to_timestamp(u.occurred_at) AT TIME ZONE 'UTC', u.payload::jsonb, u.state, u.note,
                    now() AT TIME ZONE 'UTC', 0, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
               FROM unnest(p_message_ids, p_types, p_rooms, p_occurred, p_payloads, p_states, p_notes)
                    AS u(message_id, event_type, room_id, occurred_at, payload, state, note)
-            ON CONFLICT (channel_id, message_id) DO NOTHING
-            RETURNING state
-        )
-        SELECT count(*), count(*) FILTER (WHERE state = 'pending') INTO accepted, pending FROM stored;
-    END IF;
-    woke := false;
-    IF pending > 0 THEN
-        woke := live_event_arm(p_cron);
-    END IF;
+%(end_of_store)s
 END
 $fn$;
 
@@ -159,8 +162,7 @@ BEGIN
     IF jsonb_array_length(events) = 1 THEN
         -- The common single push: plain VALUES, as in live_event_store().
         one := events -> 0;
-        INSERT INTO live_event (channel_id, platform, message_id, event_type, room_id, occurred_at, payload,
-                                state, error, received_at, attempts, create_date, write_date)
+        INSERT INTO live_event (%(columns)s)
         VALUES (p_channel, p_platform, one ->> 'id', one ->> 'type', one ->> 'room_id',
                 to_timestamp((one ->> 'occurred_at')::float8) AT TIME ZONE 'UTC', one,
                 CASE WHEN one ->> 'type' = ANY(known) THEN 'pending' ELSE 'ignored' END,
@@ -172,8 +174,7 @@ BEGIN
         pending := CASE WHEN accepted = 1 AND one ->> 'type' = ANY(known) THEN 1 ELSE 0 END;
     ELSE
         WITH stored AS (
-            INSERT INTO live_event (channel_id, platform, message_id, event_type, room_id, occurred_at, payload,
-                                    state, error, received_at, attempts, create_date, write_date)
+            INSERT INTO live_event (%(columns)s)
             SELECT p_channel, p_platform, e ->> 'id', e ->> 'type', e ->> 'room_id',
                    to_timestamp((e ->> 'occurred_at')::float8) AT TIME ZONE 'UTC', e,
                    CASE WHEN e ->> 'type' = ANY(known) THEN 'pending' ELSE 'ignored' END,
@@ -181,19 +182,11 @@ BEGIN
                         ELSE format('Unknown event type %%L', e ->> 'type') END,
                    now() AT TIME ZONE 'UTC', 0, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
               FROM jsonb_array_elements(events) AS e
-            ON CONFLICT (channel_id, message_id) DO NOTHING
-            RETURNING state
-        )
-        SELECT count(*), count(*) FILTER (WHERE state = 'pending') INTO accepted, pending FROM stored;
-    END IF;
-    woke := false;
-    IF pending > 0 THEN
-        woke := live_event_arm(p_cron);
-    END IF;
+%(end_of_store)s
 END
 $fn$
 """ % {"lock_class": INBOX_LOCK[0], "lock_object": INBOX_LOCK[1], "rearm": REARM_SECONDS,
-       "known": "{" + ",".join(KNOWN_EVENT_TYPES) + "}"}
+       "known": "{" + ",".join(KNOWN_EVENT_TYPES) + "}", "columns": _INBOX_COLUMNS, "end_of_store": _END_OF_STORE}
 
 _STORE_TYPES = ("int", "varchar", "int", "varchar[]", "varchar[]", "varchar[]", "float8[]", "text[]", "varchar[]",
                 "text[]")

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.fields import Command
+
+from .fan_selection import with_selected_fans
 
 
 class LiveFanForgetWizard(models.TransientModel):
@@ -14,10 +15,7 @@ class LiveFanForgetWizard(models.TransientModel):
 
     @api.model
     def default_get(self, fields_list):
-        values = super().default_get(fields_list)
-        if "partner_ids" in fields_list and self.env.context.get("active_model") == "res.partner":
-            values["partner_ids"] = [Command.set(self.env.context.get("active_ids") or [])]
-        return values
+        return with_selected_fans(self.env, fields_list, super().default_get(fields_list))
 
     def action_forget(self):
         self.ensure_one()

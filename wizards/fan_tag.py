@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.fields import Command
 
+from .fan_selection import with_selected_fans
+
 
 class LiveFanTagWizard(models.TransientModel):
     """Tag fans: what hosts and field controllers may change on a fan (they read
@@ -16,10 +18,7 @@ class LiveFanTagWizard(models.TransientModel):
 
     @api.model
     def default_get(self, fields_list):
-        values = super().default_get(fields_list)
-        if "partner_ids" in fields_list and self.env.context.get("active_model") == "res.partner":
-            values["partner_ids"] = [Command.set(self.env.context.get("active_ids") or [])]
-        return values
+        return with_selected_fans(self.env, fields_list, super().default_get(fields_list))
 
     def action_apply(self):
         self.ensure_one()
