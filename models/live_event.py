@@ -289,57 +289,42 @@ class LiveEvent(models.Model):
     @api.model
     def _store(self, creds, events, committed=False):
         """Insert the events idempotently and arm the processor; returns (accepted,
-        duplicates). One round trip (live_event_store), plus the NOTIFY that wakes
-        the cron workers when this push armed the processor: once per processor run,
-        not per push.
+        duplicates). One round trip (live_event_store, or live_event_store_json for a
+        JsonEventsBody), plus the NOTIFY that wakes the cron workers when this push
+        armed the processor: once per processor run, not per push.
 
         `committed` (the webhook): stored and committed on the webhook's own
         connections before this returns, whatever the caller's transaction does
         next; else in the caller's transaction.
         """
-        if isinstance(events, JsonEventsBody):
-            return self._store_json(creds, events, committed)
-        if not events:
-            return 0, 0
-        crons = self._processor_cron_ids()
-        params = (creds.id, creds.platform, crons[0] if crons else None, [e.message_id for e in events],
-                  [e.event_type for e in events], [e.room_id for e in events], [e.occurred_at for e in events],
-                  [json.dumps(e.payload, ensure_ascii=False) for e in events],
-                  [e.state for e in events], [e.note for e in events])
-        if committed:
-            [(accepted, woke)] = self._execute_committed(EXECUTE_STORE, params, test_query=STORE)
+        as_received = isinstance(events, JsonEventsBody)
+        if as_received:  # the generic format: PostgreSQL stores each event as it is
+            count, prepared, query, data = events.count, EXECUTE_STORE_JSON, STORE_JSON, (events.text,)
         else:
-            self.env.cr.execute(STORE, params)
-            accepted, woke = self.env.cr.fetchone()
-        self._woke(woke, committed)
-        return accepted, len(events) - accepted
-
-    def _store_json(self, creds, body, committed):
-        """_store() of a JSON body of events (JsonEventsBody), stored as received."""
-        if not body.count:
+            count, prepared, query = len(events), EXECUTE_STORE, STORE
+            data = ([e.message_id for e in events], [e.event_type for e in events], [e.room_id for e in events],
+                    [e.occurred_at for e in events], [json.dumps(e.payload, ensure_ascii=False) for e in events],
+                    [e.state for e in events], [e.note for e in events])
+        if not count:
             return 0, 0
         crons = self._processor_cron_ids()
-        params = (creds.id, creds.platform, crons[0] if crons else None, body.text)
+        params = (creds.id, creds.platform, crons[0] if crons else None, *data)
         if committed:
             try:
-                [(accepted, woke)] = self._execute_committed(EXECUTE_STORE_JSON, params, test_query=STORE_JSON)
+                [(accepted, woke)] = self._execute_committed(prepared, params, test_query=query)
             except psycopg2.errors.DataError as exc:
+                if not as_received:
+                    raise
                 # JSON that Python reads and PostgreSQL refuses (a \u0000 in a string).
                 raise Rejected(400, f"Malformed JSON body: {exc.diag.message_primary}") from None
-        else:
-            self.env.cr.execute(STORE_JSON, params)
-            accepted, woke = self.env.cr.fetchone()
-        self._woke(woke, committed)
-        return accepted, body.count - accepted
-
-    def _woke(self, woke, committed):
-        """A push that armed the processor wakes the cron workers: at once when it is
-        committed already, else when its transaction commits."""
-        if woke:
-            if committed:
+            if woke:
                 self._notify_cron_workers()
-            else:
+        else:
+            self.env.cr.execute(query, params)
+            accepted, woke = self.env.cr.fetchone()
+            if woke:
                 self.env.cr.postcommit.add(self._notify_cron_workers)
+        return accepted, count - accepted
 
     @api.model
     def _execute_committed(self, query, params, test_query=None):

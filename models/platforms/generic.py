@@ -28,11 +28,7 @@ class GenericAdapter(Adapter):
         if not constant_time_equal(signature, expected):
             raise Rejected(401, "Bad signature")
         check_replay_window(timestamp)
-        try:
-            text = request.body.decode("utf-8")
-            body = json.loads(text)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise Rejected(400, f"Malformed JSON body: {exc}") from None
+        body = self.load_json(request.body)
         events = body.get("events") if isinstance(body, dict) else None
         if not isinstance(events, list):
             raise Rejected(400, "The body must be an object with an 'events' array")
@@ -44,7 +40,7 @@ class GenericAdapter(Adapter):
             if occurred is not None and (not isinstance(occurred, (int, float)) or isinstance(occurred, bool)):
                 raise Rejected(400, f"Event #{index}: 'occurred_at' must be unix seconds")
         # Stored as received: the database splits it (JsonEventsBody).
-        return JsonEventsBody(text, len(events))
+        return JsonEventsBody(request.body.decode("utf-8"), len(events))
 
     def ack(self, accepted, duplicates):
         return Reply(200, json.dumps({"accepted": accepted, "duplicates": duplicates}).encode())
