@@ -1,7 +1,7 @@
 /** @odoo-module **/
 
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openLiveCommerce, sessionOrders } from "@live_commerce_crm/../tests/tours/live_commerce_steps";
 
 // The demo's field controller (王强 Wang Qiang, demo/res_users_demo.xml, reading
 // Chinese) runs the live session of the demo story with the host: he sees the same
@@ -19,12 +19,7 @@ import { stepUtils } from "@web_tour/tour_service/tour_utils";
 registry.category("web_tour.tours").add("live_commerce_crm_demo_controller_tour", {
     url: "/odoo",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open the Live Commerce app",
-            trigger: ".o_app[data-menu-xmlid='live_commerce_crm.menu_live_root']",
-            run: "click",
-        },
+        ...openLiveCommerce(),
         {
             content: "The live session's card: six paid orders, GMV ¥2,373.40",
             trigger: ".o_kanban_record:contains('冬季暖心好物'):contains('2,373.40'):has(span.ms-auto > span:contains(/^6$/))",
@@ -44,18 +39,7 @@ registry.category("web_tour.tours").add("live_commerce_crm_demo_controller_tour"
         {
             trigger: ".o-form-buttonbox div[name=net_gmv_box] .o_stat_value:contains('¥'):contains('2,373.40')",
         },
-        {
-            content: "Open its paid orders",
-            trigger: ".o-form-buttonbox button[name=action_view_orders]",
-            run: "click",
-        },
-        {
-            content: "The same six orders, the same GMV",
-            trigger: ".o_list_view tbody:not(:has(.o_data_row:nth-child(7))) .o_data_row:nth-child(6)",
-        },
-        {
-            trigger: ".o_list_view tfoot:contains('2,373.40')",
-        },
+        ...sessionOrders(6, "2,373.40"),
         {
             content: "Open the order made to order",
             trigger: ".o_list_view .o_data_row:contains('6919490344556677889') td[name=platform_order_ref]",

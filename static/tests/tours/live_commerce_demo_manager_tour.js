@@ -1,7 +1,7 @@
 /** @odoo-module **/
 
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { listRows, listTotal, openLiveCommerce, openMenu } from "@live_commerce_crm/../tests/tours/live_commerce_steps";
 
 // The demo's manager (admin, in the demo company: demo/res_users_demo.xml) checks the
 // orders: the Live Orders list adds up what the sessions' cards show, Orders Needing
@@ -23,12 +23,7 @@ import { stepUtils } from "@web_tour/tour_service/tour_utils";
 registry.category("web_tour.tours").add("live_commerce_crm_demo_manager_tour", {
     url: "/odoo",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open the Live Commerce app",
-            trigger: ".o_app[data-menu-xmlid='live_commerce_crm.menu_live_root']",
-            run: "click",
-        },
+        ...openLiveCommerce(),
         {
             content: "The sessions' cards: 12 paid orders, ¥5,025.60; 6 paid orders, ¥2,373.40",
             trigger: ".o_kanban_record:contains('双十一预热专场'):contains('5,025.60'):has(span.ms-auto > span:contains(/^12$/))",
@@ -36,38 +31,14 @@ registry.category("web_tour.tours").add("live_commerce_crm_demo_manager_tour", {
         {
             trigger: ".o_kanban_record:contains('冬季暖心好物'):contains('2,373.40'):has(span.ms-auto > span:contains(/^6$/))",
         },
-        {
-            content: "Orders › Live Orders",
-            trigger: "button[data-menu-xmlid='live_commerce_crm.menu_live_orders_root']",
-            run: "click",
-        },
-        {
-            trigger: "a[data-menu-xmlid='live_commerce_crm.menu_live_orders']",
-            run: "click",
-        },
-        {
-            content: "The sessions' orders: 12 + 6 = 18, GMV ¥7,399.00",
-            trigger: ".o_list_view tbody:not(:has(.o_data_row:nth-child(19))) .o_data_row:nth-child(18)",
-        },
+        ...openMenu("menu_live_orders_root", "menu_live_orders", "Orders › Live Orders"),
+        listRows(18, "The sessions' orders: 12 + 6 = 18, GMV ¥7,399.00"),
         {
             trigger: ".o_control_panel .o_pager_limit:contains(/^18$/)",
         },
-        {
-            trigger: ".o_list_view tfoot:contains('7,399.00')",
-        },
-        {
-            content: "Orders › Orders Needing Attention",
-            trigger: "button[data-menu-xmlid='live_commerce_crm.menu_live_orders_root']",
-            run: "click",
-        },
-        {
-            trigger: "a[data-menu-xmlid='live_commerce_crm.menu_live_orders_attention']",
-            run: "click",
-        },
-        {
-            content: "Two orders of the warm-up (short of stock, an amount difference), one made to order on air",
-            trigger: ".o_list_view tbody:not(:has(.o_data_row:nth-child(4))) .o_data_row:nth-child(3)",
-        },
+        listTotal("7,399.00"),
+        ...openMenu("menu_live_orders_root", "menu_live_orders_attention", "Orders › Orders Needing Attention"),
+        listRows(3, "Two orders of the warm-up (short of stock, an amount difference), one made to order on air"),
         {
             trigger: ".o_list_view .o_data_row:contains('6919484406651289930'):contains('双十一预热专场')",
         },
@@ -77,18 +48,8 @@ registry.category("web_tour.tours").add("live_commerce_crm_demo_manager_tour", {
         {
             trigger: ".o_list_view .o_data_row:contains('6919490344556677889'):contains('冬季暖心好物')",
         },
-        {
-            trigger: ".o_list_view tfoot:contains('1,090.00')",
-        },
-        {
-            content: "Orders › Order Events Needing Attention",
-            trigger: "button[data-menu-xmlid='live_commerce_crm.menu_live_orders_root']",
-            run: "click",
-        },
-        {
-            trigger: "a[data-menu-xmlid='live_commerce_crm.menu_live_order_events_failed']",
-            run: "click",
-        },
+        listTotal("1,090.00"),
+        ...openMenu("menu_live_orders_root", "menu_live_order_events_failed", "Orders › Order Events Needing Attention"),
         {
             content: "No order event failed: the list is empty",
             trigger: ".o_list_view .o_view_nocontent",

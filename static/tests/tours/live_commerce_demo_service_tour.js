@@ -1,7 +1,7 @@
 /** @odoo-module **/
 
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { listRows, listTotal, openLiveCommerce, openMenu } from "@live_commerce_crm/../tests/tours/live_commerce_steps";
 
 // The demo's customer service (陈静 Chen Jing, demo/res_users_demo.xml, reading
 // Chinese) reads every live order of the demo company: the Live Orders list (default
@@ -25,12 +25,7 @@ import { stepUtils } from "@web_tour/tour_service/tour_utils";
 registry.category("web_tour.tours").add("live_commerce_crm_demo_service_tour", {
     url: "/odoo",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open the Live Commerce app",
-            trigger: ".o_app[data-menu-xmlid='live_commerce_crm.menu_live_root']",
-            run: "click",
-        },
+        ...openLiveCommerce(),
         {
             content: "The sessions' cards: ¥5,025.60 and ¥2,373.40",
             trigger: ".o_kanban_record:contains('双十一预热专场'):contains('5,025.60')",
@@ -43,37 +38,14 @@ registry.category("web_tour.tours").add("live_commerce_crm_demo_service_tour", {
             trigger: ".o_control_panel .o_switch_view.o_list",
             run: "click",
         },
-        {
-            trigger: ".o_list_view tfoot:contains('7,399.00')",
-        },
-        {
-            content: "Orders › Live Orders",
-            trigger: "button[data-menu-xmlid='live_commerce_crm.menu_live_orders_root']",
-            run: "click",
-        },
-        {
-            trigger: "a[data-menu-xmlid='live_commerce_crm.menu_live_orders']",
-            run: "click",
-        },
-        {
-            content: "Every paid live order of the company: 18, GMV ¥7,399.00",
-            trigger: ".o_list_view tbody:not(:has(.o_data_row:nth-child(19))) .o_data_row:nth-child(18)",
-        },
+        listTotal("7,399.00"),
+        ...openMenu("menu_live_orders_root", "menu_live_orders", "Orders › Live Orders"),
+        listRows(18, "Every paid live order of the company: 18, GMV ¥7,399.00"),
         {
             trigger: ".o_control_panel .o_pager_limit:contains(/^18$/)",
         },
-        {
-            trigger: ".o_list_view tfoot:contains('7,399.00')",
-        },
-        {
-            content: "Fans › Fans",
-            trigger: "button[data-menu-xmlid='live_commerce_crm.menu_live_fans_root']",
-            run: "click",
-        },
-        {
-            trigger: "a[data-menu-xmlid='live_commerce_crm.menu_live_fans']",
-            run: "click",
-        },
+        listTotal("7,399.00"),
+        ...openMenu("menu_live_fans_root", "menu_live_fans", "Fans › Fans"),
         {
             content: "Look for the fan 团子不熬夜",
             trigger: ".o_kanban_view .o_kanban_record",
@@ -99,18 +71,13 @@ registry.category("web_tour.tours").add("live_commerce_crm_demo_service_tour", {
             trigger: ".o-form-buttonbox button[name=action_view_live_orders]",
             run: "click",
         },
-        {
-            content: "Her two paid orders, GMV ¥677.60",
-            trigger: ".o_list_view tbody:not(:has(.o_data_row:nth-child(3))) .o_data_row:nth-child(2)",
-        },
+        listRows(2, "Her two paid orders, GMV ¥677.60"),
         {
             trigger: ".o_list_view .o_data_row:contains('6919485512093376215')",
         },
         {
             trigger: ".o_list_view .o_data_row:contains('6919490344556677889')",
         },
-        {
-            trigger: ".o_list_view tfoot:contains('677.60')",
-        },
+        listTotal("677.60"),
     ],
 });
