@@ -4,6 +4,9 @@ from . import live_session_product
 from . import live_fan_identity
 from . import live_fan_avatar
 from . import res_partner
+from . import res_partner_privacy
+from . import live_fan_consent
+from . import live_fan_privacy_log
 from . import sale_order
 from . import sale_order_line
 from . import live_interaction_counters

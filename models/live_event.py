@@ -3,6 +3,7 @@ import logging
 import time
 from datetime import timedelta
 
+import psycopg2.errors
 import psycopg2.extensions
 from psycopg2 import errorcodes
 
@@ -12,7 +13,7 @@ from odoo.exceptions import UserError
 
 from .inbox_connections import inbox_connections
 from .live_channel import PLATFORM_SELECTION
-from .platforms.base import DEFAULT_MAX_BODY_BYTES, state_for
+from .platforms.base import DEFAULT_MAX_BODY_BYTES, KNOWN_EVENT_TYPES, JsonEventsBody, Rejected, state_for
 
 _logger = logging.getLogger(__name__)
 
@@ -20,7 +21,7 @@ EVENT_STATES = [
     ("pending", "Pending"),
     ("waiting", "Waiting for the Platform"),
     ("done", "Done"),
-    ("failed", "Needs Attention"),
+    ("failed", "Failed"),
     ("ignored", "Ignored"),
 ]
 # Errors that say "try again later", not "this event is wrong".
@@ -70,6 +71,19 @@ INSERT INTO live_event_wakeup (id) VALUES (1) ON CONFLICT DO NOTHING;
 # the trigger check must take its snapshot after the lock is granted, and each
 # statement of a function does. The function's plans are cached per connection,
 # as a prepared statement's are.
+# What the store functions share: the columns a push fills, and the end of a batch
+# insert (count what was stored, arm the processor when something is pending).
+_INBOX_COLUMNS = ("channel_id, platform, message_id, event_type, room_id, occurred_at, payload, state, error, "
+                  "received_at, attempts, create_date, write_date")
+_END_OF_STORE = """            ON CONFLICT (channel_id, message_id) DO NOTHING
+            RETURNING state
+        )
+        SELECT count(*), count(*) FILTER (WHERE state = 'pending') INTO accepted, pending FROM stored;
+    END IF;
+    woke := false;
+    IF pending > 0 THEN
+        woke := live_event_arm(p_cron);
+    END IF;"""
 STORE_FUNCTION = r"""
 CREATE OR REPLACE FUNCTION live_event_store(
     p_channel int, p_platform varchar, p_cron int,
@@ -83,8 +97,7 @@ BEGIN
     PERFORM pg_advisory_xact_lock_shared(%(lock_class)s, %(lock_object)s);
     IF cardinality(p_message_ids) = 1 THEN
         -- The common single push: plain VALUES costs PostgreSQL half of unnest.
-        INSERT INTO live_event (channel_id, platform, message_id, event_type, room_id, occurred_at, payload,
-                                state, error, received_at, attempts, create_date, write_date)
+        INSERT INTO live_event (%(columns)s)
         VALUES (p_channel, p_platform, p_message_ids[1], p_types[1], p_rooms[1],
                 to_timestamp(p_occurred[1]) AT TIME ZONE 'UTC', p_payloads[1]::jsonb, p_states[1], p_notes[1],
                 now() AT TIME ZONE 'UTC', 0, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
@@ -93,36 +106,87 @@ BEGIN
         pending := CASE WHEN accepted = 1 AND p_states[1] = 'pending' THEN 1 ELSE 0 END;
     ELSE
         WITH stored AS (
-            INSERT INTO live_event (channel_id, platform, message_id, event_type, room_id, occurred_at, payload,
-                                    state, error, received_at, attempts, create_date, write_date)
+            INSERT INTO live_event (%(columns)s)
             SELECT p_channel, p_platform, u.message_id, u.event_type, u.room_id,
                    to_timestamp(u.occurred_at) AT TIME ZONE 'UTC', u.payload::jsonb, u.state, u.note,
                    now() AT TIME ZONE 'UTC', 0, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
               FROM unnest(p_message_ids, p_types, p_rooms, p_occurred, p_payloads, p_states, p_notes)
                    AS u(message_id, event_type, room_id, occurred_at, payload, state, note)
-            ON CONFLICT (channel_id, message_id) DO NOTHING
-            RETURNING state
-        )
-        SELECT count(*), count(*) FILTER (WHERE state = 'pending') INTO accepted, pending FROM stored;
+%(end_of_store)s
+END
+$fn$;
+
+-- Arm the processor if it is not armed (called by the store functions, under the
+-- inbox lock held shared). Armed already: nothing to write (the row is only read).
+-- Armed for longer than a run should take to notice new work: its run died, arm
+-- again.
+CREATE OR REPLACE FUNCTION live_event_arm(p_cron int) RETURNS boolean
+LANGUAGE plpgsql AS $fn$
+BEGIN
+    -- Read first: a plain read costs less than an UPDATE that finds nothing to do, and
+    -- this statement's snapshot, taken after the inbox lock, sees the last disarm.
+    IF p_cron IS NULL OR EXISTS (
+            SELECT FROM live_event_wakeup
+             WHERE id = 1 AND armed AND armed_at >= clock_timestamp() AT TIME ZONE 'UTC' - interval '%(rearm)s seconds') THEN
+        RETURN false;
     END IF;
-    woke := false;
-    IF pending > 0 AND p_cron IS NOT NULL THEN
-        -- Armed already: nothing to write (the row is only read). Armed for longer
-        -- than a run should take to notice new work: its run died, arm again.
-        UPDATE live_event_wakeup SET armed = true, armed_at = clock_timestamp() AT TIME ZONE 'UTC'
-         WHERE id = 1 AND (NOT armed OR armed_at < clock_timestamp() AT TIME ZONE 'UTC' - interval '%(rearm)s seconds');
-        IF FOUND THEN
-            -- clock_timestamp(): later than the start of any run under way, whose
-            -- end-of-run cleanup (triggers older than the run's start) keeps it.
-            INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date, write_uid, write_date)
-            VALUES (p_cron, clock_timestamp() AT TIME ZONE 'UTC', 1, now() AT TIME ZONE 'UTC', 1,
-                    now() AT TIME ZONE 'UTC');
-            woke := true;
-        END IF;
+    UPDATE live_event_wakeup SET armed = true, armed_at = clock_timestamp() AT TIME ZONE 'UTC'
+     WHERE id = 1 AND (NOT armed OR armed_at < clock_timestamp() AT TIME ZONE 'UTC' - interval '%(rearm)s seconds');
+    IF NOT FOUND THEN
+        RETURN false;
     END IF;
+    -- clock_timestamp(): later than the start of any run under way, whose
+    -- end-of-run cleanup (triggers older than the run's start) keeps it.
+    INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date, write_uid, write_date)
+    VALUES (p_cron, clock_timestamp() AT TIME ZONE 'UTC', 1, now() AT TIME ZONE 'UTC', 1, now() AT TIME ZONE 'UTC');
+    RETURN true;
+END
+$fn$;
+
+-- live_event_store_json(): the same for a generic push, from its body as received
+-- ({"events": [...]}, checked by the adapter): each element of `events` is stored as
+-- it is, parsed once by PostgreSQL, with no event re-serialized and quoted in Python.
+-- A type the inbox does not know (KNOWN_EVENT_TYPES) is stored as ignored, with the
+-- reason.
+CREATE OR REPLACE FUNCTION live_event_store_json(
+    p_channel int, p_platform varchar, p_cron int, p_body text,
+    OUT accepted int, OUT woke boolean)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    events jsonb := p_body::jsonb -> 'events';
+    known CONSTANT varchar[] := '%(known)s';
+    one jsonb;
+    pending int;
+BEGIN
+    PERFORM pg_advisory_xact_lock_shared(%(lock_class)s, %(lock_object)s);
+    IF jsonb_array_length(events) = 1 THEN
+        -- The common single push: plain VALUES, as in live_event_store().
+        one := events -> 0;
+        INSERT INTO live_event (%(columns)s)
+        VALUES (p_channel, p_platform, one ->> 'id', one ->> 'type', one ->> 'room_id',
+                to_timestamp((one ->> 'occurred_at')::float8) AT TIME ZONE 'UTC', one,
+                CASE WHEN one ->> 'type' = ANY(known) THEN 'pending' ELSE 'ignored' END,
+                CASE WHEN one ->> 'type' = ANY(known) THEN NULL
+                     ELSE format('Unknown event type %%L', one ->> 'type') END,
+                now() AT TIME ZONE 'UTC', 0, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
+        ON CONFLICT (channel_id, message_id) DO NOTHING;
+        GET DIAGNOSTICS accepted = ROW_COUNT;
+        pending := CASE WHEN accepted = 1 AND one ->> 'type' = ANY(known) THEN 1 ELSE 0 END;
+    ELSE
+        WITH stored AS (
+            INSERT INTO live_event (%(columns)s)
+            SELECT p_channel, p_platform, e ->> 'id', e ->> 'type', e ->> 'room_id',
+                   to_timestamp((e ->> 'occurred_at')::float8) AT TIME ZONE 'UTC', e,
+                   CASE WHEN e ->> 'type' = ANY(known) THEN 'pending' ELSE 'ignored' END,
+                   CASE WHEN e ->> 'type' = ANY(known) THEN NULL
+                        ELSE format('Unknown event type %%L', e ->> 'type') END,
+                   now() AT TIME ZONE 'UTC', 0, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+              FROM jsonb_array_elements(events) AS e
+%(end_of_store)s
 END
 $fn$
-""" % {"lock_class": INBOX_LOCK[0], "lock_object": INBOX_LOCK[1], "rearm": REARM_SECONDS}
+""" % {"lock_class": INBOX_LOCK[0], "lock_object": INBOX_LOCK[1], "rearm": REARM_SECONDS,
+       "known": "{" + ",".join(KNOWN_EVENT_TYPES) + "}", "columns": _INBOX_COLUMNS, "end_of_store": _END_OF_STORE}
 
 _STORE_TYPES = ("int", "varchar", "int", "varchar[]", "varchar[]", "varchar[]", "float8[]", "text[]", "varchar[]",
                 "text[]")
@@ -132,7 +196,13 @@ PREPARE_STORE = (f"PREPARE lcc_store ({', '.join(_STORE_TYPES)}) AS "
 EXECUTE_STORE = f"EXECUTE lcc_store ({', '.join(f'%s::{t}' for t in _STORE_TYPES)})"
 # On Odoo's cursor (tests share one transaction across requests).
 STORE = f"SELECT accepted, woke FROM live_event_store({', '.join(f'%s::{t}' for t in _STORE_TYPES)})"
-INBOX_STATEMENTS = (PREPARE_STORE,)
+_STORE_JSON_TYPES = ("int", "varchar", "int", "text")
+PREPARE_STORE_JSON = (f"PREPARE lcc_store_json ({', '.join(_STORE_JSON_TYPES)}) AS "
+                      f"SELECT accepted, woke FROM live_event_store_json($1, $2, $3, $4)")
+EXECUTE_STORE_JSON = f"EXECUTE lcc_store_json ({', '.join(f'%s::{t}' for t in _STORE_JSON_TYPES)})"
+STORE_JSON = ("SELECT accepted, woke FROM live_event_store_json("
+              f"{', '.join(f'%s::{t}' for t in _STORE_JSON_TYPES)})")
+INBOX_STATEMENTS = (PREPARE_STORE, PREPARE_STORE_JSON)
 PROCESSOR_CODE = "model._cron_process_events()"
 
 
@@ -174,9 +244,12 @@ class LiveEvent(models.Model):
     occurred_at = fields.Datetime(string="Occurred At", readonly=True)
     received_at = fields.Datetime(string="Received At", required=True, readonly=True, default=fields.Datetime.now)
     processed_at = fields.Datetime(string="Processed At", readonly=True)
-    payload = fields.Json(string="Raw Payload", readonly=True)
+    # Buyers' ids, nicknames and addresses: managers only (groups=, so the values are
+    # not even sent to other users' browsers); everyone sees type, state and error.
+    payload = fields.Json(string="Raw Payload", readonly=True, groups="live_commerce_crm.group_live_manager")
     payload_purged = fields.Boolean(readonly=True, help="The raw payload was removed after the retention period.")
-    payload_display = fields.Text(string="Payload", compute="_compute_payload_display")
+    payload_display = fields.Text(string="Payload", compute="_compute_payload_display",
+                                  groups="live_commerce_crm.group_live_manager")
     state = fields.Selection(EVENT_STATES, required=True, default="pending", readonly=True)
     attempts = fields.Integer(readonly=True)
     next_attempt_at = fields.Datetime(string="Next Attempt", readonly=True)
@@ -216,32 +289,42 @@ class LiveEvent(models.Model):
     @api.model
     def _store(self, creds, events, committed=False):
         """Insert the events idempotently and arm the processor; returns (accepted,
-        duplicates). One round trip (live_event_store), plus the NOTIFY that wakes
-        the cron workers when this push armed the processor: once per processor run,
-        not per push.
+        duplicates). One round trip (live_event_store, or live_event_store_json for a
+        JsonEventsBody), plus the NOTIFY that wakes the cron workers when this push
+        armed the processor: once per processor run, not per push.
 
         `committed` (the webhook): stored and committed on the webhook's own
         connections before this returns, whatever the caller's transaction does
         next; else in the caller's transaction.
         """
-        if not events:
+        as_received = isinstance(events, JsonEventsBody)
+        if as_received:  # the generic format: PostgreSQL stores each event as it is
+            count, prepared, query, data = events.count, EXECUTE_STORE_JSON, STORE_JSON, (events.text,)
+        else:
+            count, prepared, query = len(events), EXECUTE_STORE, STORE
+            data = ([e.message_id for e in events], [e.event_type for e in events], [e.room_id for e in events],
+                    [e.occurred_at for e in events], [json.dumps(e.payload, ensure_ascii=False) for e in events],
+                    [e.state for e in events], [e.note for e in events])
+        if not count:
             return 0, 0
         crons = self._processor_cron_ids()
-        params = (creds.id, creds.platform, crons[0] if crons else None, [e.message_id for e in events],
-                  [e.event_type for e in events], [e.room_id for e in events], [e.occurred_at for e in events],
-                  [json.dumps(e.payload, ensure_ascii=False) for e in events],
-                  [e.state for e in events], [e.note for e in events])
+        params = (creds.id, creds.platform, crons[0] if crons else None, *data)
         if committed:
-            [(accepted, woke)] = self._execute_committed(EXECUTE_STORE, params, test_query=STORE)
-        else:
-            self.env.cr.execute(STORE, params)
-            accepted, woke = self.env.cr.fetchone()
-        if woke:
-            if committed:
+            try:
+                [(accepted, woke)] = self._execute_committed(prepared, params, test_query=query)
+            except psycopg2.errors.DataError as exc:
+                if not as_received:
+                    raise
+                # JSON that Python reads and PostgreSQL refuses (a \u0000 in a string).
+                raise Rejected(400, f"Malformed JSON body: {exc.diag.message_primary}") from None
+            if woke:
                 self._notify_cron_workers()
-            else:
+        else:
+            self.env.cr.execute(query, params)
+            accepted, woke = self.env.cr.fetchone()
+            if woke:
                 self.env.cr.postcommit.add(self._notify_cron_workers)
-        return accepted, len(events) - accepted
+        return accepted, count - accepted
 
     @api.model
     def _execute_committed(self, query, params, test_query=None):
@@ -467,7 +550,7 @@ class LiveEvent(models.Model):
         self.invalidate_recordset(["state", "processed_at", "error", "next_attempt_at"])
 
     def _mark_error(self, message, transient=False):
-        """Count an attempt; retry later with backoff, or give up into Needs Attention."""
+        """Count an attempt; retry later with backoff, or give up as Failed."""
         for event in self:
             attempts = event.attempts + 1
             give_up = attempts >= (MAX_TRANSIENT_ATTEMPTS if transient else MAX_ATTEMPTS)

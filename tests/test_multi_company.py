@@ -8,7 +8,7 @@ from .common import GROUPS, LiveCommerceCase, generic_event
 ISOLATED_MODELS = [
     "live.channel", "live.session", "live.session.product", "live.fan.identity", "live.event", "live.comment",
     "live.session.fan", "live.fan.stats", "live.channel.sku", "live.order.refund", "res.partner", "sale.order",
-    "live.fan.rfm", "live.fan.lifecycle.log",
+    "live.fan.rfm", "live.fan.lifecycle.log", "live.fan.consent", "live.fan.privacy.log",
 ]
 
 
@@ -54,6 +54,10 @@ class TestMultiCompany(LiveCommerceCase):
         transition = cls.env["live.fan.lifecycle.log"].create({
             "partner_id": identity.partner_id.id, "company_id": company.id, "date": "2026-11-20",
             "stage_from": "passerby", "stage_to": "first_order"})
+        consent = cls.env["live.fan.consent"].create({
+            "partner_id": identity.partner_id.id, "channel_id": relay.id, "source": "live_room"})
+        identity.partner_id.with_company(company)._live_export_file()
+        log = cls.env["live.fan.privacy.log"].search([("partner_id", "=", identity.partner_id.id)])
         records = {
             "live.channel": relay, "live.session": session, "live.session.product": session.product_line_ids,
             "live.channel.sku": sku, "live.order.refund": refund,
@@ -61,7 +65,7 @@ class TestMultiCompany(LiveCommerceCase):
             "live.comment": session.comment_ids, "live.session.fan": session.audience_ids,
             "live.fan.stats": identity.partner_id.live_fan_stats_ids, "res.partner": identity.partner_id,
             "live.fan.rfm": identity.partner_id.live_fan_rfm_ids, "live.fan.lifecycle.log": transition,
-            "sale.order": order,
+            "sale.order": order, "live.fan.consent": consent, "live.fan.privacy.log": log,
         }
         for model, found in records.items():
             assert found and found.company_id == company, f"no {model} record in {company.name}"
@@ -76,6 +80,10 @@ class TestMultiCompany(LiveCommerceCase):
             for model in ISOLATED_MODELS:
                 with self.subTest(user=user.login, model=model):
                     mine, theirs = self.data[own][model], self.data[other][model]
+                    if not self.env[model].with_user(user).has_access("read"):  # the privacy log: managers only
+                        with self.assertRaises(AccessError):
+                            self.env[model].with_user(user).search([])
+                        continue
                     found = self.env[model].with_user(user).search([("id", "in", (mine | theirs).ids)])
                     self.assertEqual(found.ids, mine.ids)
                     with self.assertRaises(AccessError):

@@ -48,6 +48,25 @@ class TestOrderAccess(OrderCase):
         self.orders.user_id = self.host
         self.assertFalse(self.env["sale.order"].with_user(self.other_host).search([("id", "in", self.orders.ids)]))
 
+    def test_hosts_and_field_controllers_read_the_orders_a_relay_brings_to_their_sessions(self):
+        """A middleware relays the shop's orders, as in the demo: the orders are on the
+        relay's channel, the sessions on the shop's channel it attaches them to."""
+        shop = self.env["live.channel"].create({"name": "Shop", "code": "relay-shop", "platform": "generic"})
+        self.session.channel_id = shop
+        self.channel.session_channel_id = shop
+        self.push(self.paid("V-4"))
+        orders = self.orders | self.order("V-4")
+        self.assertEqual(self.order("V-4").live_session_id, self.session)
+        orders.user_id = self.other_host
+        self.env.invalidate_all()
+        for user in (self.host, self.controller):
+            self.assertEqual(self.env["sale.order"].with_user(user).search([("id", "in", orders.ids)]), orders,
+                             "the orders of the sessions they run, whoever sold them")
+            orders.with_user(user).order_line.read(["price_unit"])
+        with self.assertRaises(AccessError):
+            orders[:1].with_user(self.controller).write({"note": "not mine"})
+        self.assertFalse(self.env["sale.order"].with_user(self.plain).search([("id", "in", orders.ids)]))
+
     def test_customer_service_reads_every_live_order_and_a_plain_user_none(self):
         self.assertEqual(self.env["sale.order"].with_user(self.service).search([("id", "in", self.orders.ids)]),
                          self.orders)

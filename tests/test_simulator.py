@@ -14,7 +14,7 @@ import pytest
 import simulate  # scripts/, on PYTHONPATH under `make test`
 from platform_sandbox import PlatformSandbox
 from platforms import Credentials, get_adapter  # the copy the simulator imports (models/platforms)
-from platforms.base import ORDER_TYPES, InboundRequest
+from platforms.base import ORDER_TYPES, InboundRequest, InboxEvent, JsonEventsBody
 from platforms.orders import CLIENTS, ApiSettings, Token, TokenStore
 
 ROOM = "7301002"
@@ -57,7 +57,11 @@ class Recorder(simulate.Stream):
                                                    "message_secret", "shop_id")})
         headers, query, data = self.adapter.sign(creds, json.dumps(body, ensure_ascii=False).encode(), **sign_kwargs)
         request = InboundRequest("POST", {key.lower(): value for key, value in headers.items()}, query, data)
-        self.inbox.extend(self.adapter.parse(creds, request))  # raises Rejected on a bad push
+        parsed = self.adapter.parse(creds, request)  # raises Rejected on a bad push
+        if isinstance(parsed, JsonEventsBody):  # the generic format: the database splits it
+            parsed = [InboxEvent.make(event["id"], event["type"], event, event.get("room_id"), event.get("occurred_at"))
+                      for event in json.loads(parsed.text)["events"]]
+        self.inbox.extend(parsed)
         self.sent += 1
 
 

@@ -24,3 +24,20 @@ class TestLiveCommerceTour(HttpCase):
         """The demo's host, in the demo company and in Chinese: the live session's card,
         form and orders show the same paid orders and GMV."""
         self.start_tour("/odoo", "live_commerce_crm_demo_tour", login="host")
+
+    def test_demo_field_controller_sees_the_live_session_and_reads_its_orders(self):
+        """The demo's field controller, in Chinese: the live session's card, form and
+        orders show the same paid orders and GMV as the host's, and he reads an order,
+        its lines and its Platform tab."""
+        self.start_tour("/odoo", "live_commerce_crm_demo_controller_tour", login="controller")
+
+    def test_demo_customer_service_sees_every_live_order_and_a_fans_orders(self):
+        """The demo's customer service, in Chinese: Live Orders counts and adds up what
+        the sessions do; a fan's Live Orders smart button counts what its list shows."""
+        self.start_tour("/odoo", "live_commerce_crm_demo_service_tour", login="service")
+
+    def test_demo_manager_sees_the_live_orders_and_what_needs_attention(self):
+        """The demo's manager (admin, in the demo company): Live Orders adds up the
+        sessions' figures, Orders Needing Attention lists the story's three orders to fix,
+        no order event failed."""
+        self.start_tour("/odoo", "live_commerce_crm_demo_manager_tour", login="admin")

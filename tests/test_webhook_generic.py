@@ -76,6 +76,29 @@ class TestGenericWebhook(WebhookCase):
         self.assertEqual(response.status_code, 400)
         self.assertFalse(self._events(self.channel))
 
+    def test_a_bad_event_refuses_the_whole_push_and_names_its_position(self):
+        good = generic_event("whole-1", "like", "fan-w", count=1)
+        for bad, reason in (({"type": "like"}, "Event #1 needs an 'id' and a 'type'"),
+                            ({"id": 0, "type": "like"}, "Event #1 needs an 'id' and a 'type'"),
+                            ({"id": "", "type": "like"}, "Event #1 needs an 'id' and a 'type'"),
+                            ({"id": "w2", "type": 7}, "Event #1 needs an 'id' and a 'type'"),
+                            ("w2", "Event #1 needs an 'id' and a 'type'"),
+                            ({"id": "w2", "type": "like", "occurred_at": "2026-11-18"},
+                             "Event #1: 'occurred_at' must be unix seconds")):
+            response = self._push(self.channel, {"events": [good, bad, generic_event("whole-3", "share", "fan-w")]})
+            self.assertEqual((response.status_code, response.json()["error"]), (400, reason))
+        self.assertFalse(self._events(self.channel), "all or nothing: the good events of a refused push are not kept")
+        response = self._push(self.channel, {"events": []})
+        self.assertEqual(response.json(), {"accepted": 0, "duplicates": 0})
+
+    def test_ids_and_rooms_are_stored_as_the_platform_wrote_them(self):
+        event = dict(generic_event("x", "like", "fan-n", count=1), id=98765432109876543210, room_id=7301002)
+        self.assertEqual(self._push(self.channel, {"events": [event]}).json(), {"accepted": 1, "duplicates": 0})
+        stored = self._events(self.channel)
+        self.assertEqual((stored.message_id, stored.room_id, stored.event_type), ("98765432109876543210", "7301002",
+                                                                                   "like"))
+        self.assertEqual(stored.payload["id"], 98765432109876543210, "the payload is the event as received")
+
     def test_oversized_body_is_a_413(self):
         big = {"events": [generic_event("big", "comment", "x", content="x" * 70000)]}
         response = self._push(self.channel, big)

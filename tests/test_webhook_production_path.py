@@ -112,3 +112,27 @@ def test_push_without_the_secret_is_refused_and_not_stored(private_odoo, platfor
     # the first rejection for a channel inserted in SQL.
     assert private_odoo.sql("SELECT last_value FROM pg_sequences WHERE sequencename = %s",
                             [f"live_channel_rejected_{creds.id}"]) == [(1,)]
+
+
+def test_a_bad_generic_body_is_refused_on_the_production_path_and_the_next_push_is_stored(private_odoo):
+    """A generic body is stored as received by PostgreSQL on the webhook's own
+    connections (live_event_store_json): a refused body, whether the adapter or
+    PostgreSQL refuses it, stores nothing of the push, and the next push is stored."""
+    case = _cases()["generic"]
+    creds = private_odoo.add_channel(f"prod-generic-bad-{RUN}", "generic", **case.credentials)
+    good = {"id": f"{RUN}-ok", "type": "like", "occurred_at": int(time.time()), "fan": {"id": "f"}}
+    for body, reason in ((b'{"events": [', "Malformed JSON"), (b'{"events": "none"}', "'events' array"),
+                         (json.dumps({"events": [good, {"id": f"{RUN}-x", "type": "like", "occurred_at": "today"}]})
+                          .encode(), "Event #1: 'occurred_at' must be unix seconds"),
+                         # Valid JSON for Python, refused by PostgreSQL's jsonb.
+                         (json.dumps({"events": [good, {"id": f"{RUN}-z", "type": "comment",
+                                                        "data": {"content": "a\u0000b"}}]}).encode(),
+                          "Malformed JSON body: unsupported Unicode escape sequence")):
+        for _ in range(3):  # more than one connection of the pool sees it
+            response = private_odoo.post(creds, body)
+            assert response.status_code == 400, response.text
+            assert reason in response.json()["error"]
+    assert _stored(private_odoo, creds) == [], "nothing of a refused push is stored"
+    response = private_odoo.post(creds, json.dumps({"events": [good]}).encode())
+    assert (response.status_code, response.json()) == (200, {"accepted": 1, "duplicates": 0})
+    assert _stored(private_odoo, creds) == [(f"{RUN}-ok", "like", "pending")]

@@ -32,6 +32,9 @@ ORDER_TYPES = frozenset({
 # a push that carries the whole order.
 SNAPSHOT_TYPES = frozenset({"order.snapshot", "refund.snapshot"})
 
+# What the inbox accepts as pending; any other type is stored as ignored.
+KNOWN_EVENT_TYPES = sorted(INTERACTION_TYPES | ORDER_TYPES | SNAPSHOT_TYPES)
+
 # Inbox states an event is stored in, decided from its type at reception.
 STATE_PENDING = "pending"     # the processor applies it
 STATE_IGNORED = "ignored"     # unknown type: kept with the reason
@@ -127,6 +130,17 @@ class InboxEvent:
     def make(cls, message_id, event_type, payload, room_id=None, occurred_at=None):
         state, note = state_for(event_type)
         return cls(str(message_id), event_type, room_id and str(room_id), occurred_at, payload, state, note)
+
+
+@dataclass(frozen=True)
+class JsonEventsBody:
+    """A checked push body of the form {"events": [event, ...]} (the generic format),
+    as received, and how many events it holds. The inbox stores each event as it is
+    (live.event._store, live_event_store_json): PostgreSQL parses the body once, and
+    no event is re-serialized and quoted in Python, which would cost more than
+    PostgreSQL's insert of the batch."""
+    text: str
+    count: int
 
 
 @dataclass

@@ -9,7 +9,7 @@ import hmac
 import json
 import time
 
-from .base import (ORDER_TYPES, Adapter, Fan, InboxEvent, NormalizedEvent, Rejected, Reply, check_replay_window,
+from .base import (ORDER_TYPES, Adapter, Fan, JsonEventsBody, NormalizedEvent, Rejected, Reply, check_replay_window,
                    constant_time_equal, register)
 from .generic_orders import check_order_event, order_from_event
 
@@ -32,15 +32,15 @@ class GenericAdapter(Adapter):
         events = body.get("events") if isinstance(body, dict) else None
         if not isinstance(events, list):
             raise Rejected(400, "The body must be an object with an 'events' array")
-        result = []
         for index, event in enumerate(events):
-            if not isinstance(event, dict) or not event.get("id") or not isinstance(event.get("type"), str):
+            if not isinstance(event, dict) or not event.get("id") or not isinstance(event["id"], (str, int, float)) \
+                    or isinstance(event["id"], bool) or not isinstance(event.get("type"), str):
                 raise Rejected(400, f"Event #{index} needs an 'id' and a 'type'")
             occurred = event.get("occurred_at")
-            if occurred is not None and not isinstance(occurred, (int, float)):
+            if occurred is not None and (not isinstance(occurred, (int, float)) or isinstance(occurred, bool)):
                 raise Rejected(400, f"Event #{index}: 'occurred_at' must be unix seconds")
-            result.append(InboxEvent.make(event["id"], event["type"], event, event.get("room_id"), occurred))
-        return result
+        # Stored as received: the database splits it (JsonEventsBody).
+        return JsonEventsBody(request.body.decode("utf-8"), len(events))
 
     def ack(self, accepted, duplicates):
         return Reply(200, json.dumps({"accepted": accepted, "duplicates": duplicates}).encode())

@@ -1,7 +1,7 @@
 /** @odoo-module **/
 
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openLiveCommerce, sessionOrders } from "@live_commerce_crm/../tests/tours/live_commerce_steps";
 
 // The demo's host (demo/res_users_demo.xml, reading Chinese) opens the live session of
 // the demo story: its card, its form and its orders show the same paid orders and GMV
@@ -10,12 +10,7 @@ import { stepUtils } from "@web_tour/tour_service/tour_utils";
 registry.category("web_tour.tours").add("live_commerce_crm_demo_tour", {
     url: "/odoo",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open the Live Commerce app",
-            trigger: ".o_app[data-menu-xmlid='live_commerce_crm.menu_live_root']",
-            run: "click",
-        },
+        ...openLiveCommerce(),
         {
             content: "The live session's card shows its GMV",
             trigger: ".o_kanban_record:contains('冬季暖心好物'):contains('2,373.40')",
@@ -28,17 +23,6 @@ registry.category("web_tour.tours").add("live_commerce_crm_demo_tour", {
         {
             trigger: ".o-form-buttonbox .o_stat_value:contains('¥'):contains('2,373.40')",
         },
-        {
-            content: "Open its paid orders",
-            trigger: ".o-form-buttonbox button[name=action_view_orders]",
-            run: "click",
-        },
-        {
-            content: "The same six orders, the same GMV",
-            trigger: ".o_list_view tbody:not(:has(.o_data_row:nth-child(7))) .o_data_row:nth-child(6)",
-        },
-        {
-            trigger: ".o_list_view tfoot:contains('2,373.40')",
-        },
+        ...sessionOrders(6, "2,373.40"),
     ],
 });

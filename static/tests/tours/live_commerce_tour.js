@@ -1,18 +1,13 @@
 /** @odoo-module **/
 
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openLiveCommerce, openMenu } from "@live_commerce_crm/../tests/tours/live_commerce_steps";
 
 // Opens the app as a host would: the sessions board, one session, then a fan.
 registry.category("web_tour.tours").add("live_commerce_crm_tour", {
     url: "/odoo",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open the Live Commerce app",
-            trigger: ".o_app[data-menu-xmlid='live_commerce_crm.menu_live_root']",
-            run: "click",
-        },
+        ...openLiveCommerce(),
         {
             content: "The sessions board is grouped by status",
             trigger: ".o_kanban_group .o_column_title:contains('Live')",
@@ -30,15 +25,7 @@ registry.category("web_tour.tours").add("live_commerce_crm_tour", {
             content: "...and its featured products at their live price",
             trigger: ".o_field_widget[name=product_line_ids] .o_data_row:contains('Tour Cashmere Scarf')",
         },
-        {
-            content: "Go to the fans",
-            trigger: "button[data-menu-xmlid='live_commerce_crm.menu_live_fans_root']",
-            run: "click",
-        },
-        {
-            trigger: "a[data-menu-xmlid='live_commerce_crm.menu_live_fans']",
-            run: "click",
-        },
+        ...openMenu("menu_live_fans_root", "menu_live_fans", "Go to the fans"),
         {
             content: "Open a fan",
             trigger: ".o_kanban_record:contains('Tour Fan Xiaolu')",

@@ -1,0 +1,3 @@
+from . import fan_tag
+from . import fan_forget
+from . import fan_export
