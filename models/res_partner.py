@@ -88,6 +88,9 @@ class ResPartner(models.Model):
         string="Marketing Consent", tracking=True,
         help="The fan agreed to receive marketing messages (coupons, reactivation).")
     fan_consent_date = fields.Datetime(string="Consent Date", readonly=True)
+    # The merge key of a phone (models/fan_phone.py): salted hash and masked form.
+    fan_phone_hash = fields.Char(string="Phone Key", index="btree_not_null", readonly=True, copy=False)
+    fan_phone_masked = fields.Char(string="Phone (Masked)", readonly=True, copy=False)
     # Running totals, kept in live.fan.stats by the webhook event processor.
     live_fan_stats_ids = fields.One2many("live.fan.stats", "partner_id", readonly=True)
     fan_session_count = fields.Integer(related="live_fan_stats_ids.session_count")
