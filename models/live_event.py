@@ -389,12 +389,13 @@ class LiveEvent(models.Model):
         return self.browse(row[0] for row in self.env.cr.fetchall())
 
     @api.model
-    def _process_batch(self, limit=DEFAULT_BATCH_SIZE, ids=None):
-        """Claim and apply one batch; returns the number of events claimed."""
+    def _process_batch(self, limit=DEFAULT_BATCH_SIZE, ids=None, defer_fans=False):
+        """Claim and apply one batch; returns the number of events claimed. The
+        fans it touched are recomputed in the batch, or queued (`defer_fans`)."""
         self._read_committed()
         events = self._claim(limit, ids)
         if events:
-            self.env["live.event.processor"]._process(events)
+            self.env["live.event.processor"]._process(events, defer_fans=defer_fans)
         return len(events)
 
     def _read_committed(self):
@@ -431,7 +432,7 @@ class LiveEvent(models.Model):
         done = remaining = 0
         helpers_called = False
         while True:
-            claimed = self._process_batch(batch_size)
+            claimed = self._process_batch(batch_size, defer_fans=True)
             self.env.cr.commit()
             done += claimed
             if claimed >= batch_size and not helpers_called:
@@ -441,8 +442,10 @@ class LiveEvent(models.Model):
                 ended = self._end_run(cron_id)
                 self.env.cr.commit()
                 if ended:
+                    self._drain_fans()
                     break
             if time.monotonic() >= deadline:
+                self._drain_fans()
                 # Work is left: the cron framework calls again ("partially done"),
                 # and after its tenth call the workers must be told the job is
                 # still due, since no push will (the processor is still armed).
@@ -452,6 +455,12 @@ class LiveEvent(models.Model):
                 break
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done
+
+    def _drain_fans(self):
+        """The fans this call's batches touched: recomputed after the batches, in
+        transactions of their own (live.fan.rfm._drain_queue), for at most a
+        quarter of a call (what is left waits for the next call, or the night)."""
+        self.env["live.fan.rfm"]._drain_queue(time_budget=self._call_budget() / 4)
 
     def _end_run(self, cron_id):
         """End the run if nothing is left to claim; returns whether it ended. The

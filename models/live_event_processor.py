@@ -72,11 +72,23 @@ class LiveEventProcessor(models.AbstractModel):
     _description = "Webhook Event Processor"
 
     @api.model
-    def _process(self, events):
+    def _process(self, events, defer_fans=False):
+        """Apply claimed events. The fans they touched are recomputed (live.fan.rfm)
+        at once, or, with `defer_fans` (the processor's cron calls), queued when the
+        batch commits, for the recompute at the end of the call."""
         self = self.sudo()
+        if defer_fans:
+            self = self.with_context(live_fans_drained_by_processor=True)
         works = self._normalize(events)
         self._process_works(works)
-        self._recompute_fans(works)
+        Figures = self.env["live.fan.rfm"]
+        Figures._touch(touched_fans(works))
+        if not defer_fans:
+            try:
+                with self.env.cr.savepoint():
+                    Figures._recompute_touched()
+            except Exception:  # noqa: BLE001
+                _logger.exception("Recomputing the fans of a processed batch failed; the nightly run will")
 
     def _process_works(self, works):
         orders = [work for work in works if work.event.type in ORDER_EVENTS]
@@ -99,19 +111,6 @@ class LiveEventProcessor(models.AbstractModel):
                         self._apply([work])
                 except Exception as exc_one:  # noqa: BLE001
                     self._fail([work], exc_one)
-
-    def _recompute_fans(self, works):
-        """The touched fans' figures, segment, lifecycle stage and value layer, set-
-        based once per batch (live.fan.rfm). Never fails the batch: the nightly
-        recompute catches up."""
-        touched = touched_fans(works)
-        if not touched:
-            return
-        try:
-            with self.env.cr.savepoint():
-                self.env["live.fan.rfm"]._recompute_fans(touched)
-        except Exception:  # noqa: BLE001
-            _logger.exception("Recomputing the fans of a processed batch failed; the nightly run will")
 
     def _fail(self, works, exc):
         self.env.invalidate_all()

@@ -10,6 +10,10 @@ _logger = logging.getLogger(__name__)
 LAST_STEPS = {}
 
 QUINTILES = [0.2, 0.4, 0.6, 0.8]
+# Queued fans recomputed per transaction (_drain_queue).
+QUEUE_CHUNK = 2000
+TOUCHED_KEY = "live_fan_rfm.touched"
+WAKE_KEY = "live_fan_rfm.wake"
 FIGURE_COLUMNS = ["order_count", "gmv", "refunded_amount", "paid_amount", "live_order_count", "live_paid_amount",
                   "first_order_at", "last_order_at", "window_order_count", "window_amount", "last_activity_at",
                   "recency_score", "frequency_score", "monetary_score", "rfm_method"]
@@ -88,7 +92,102 @@ class LiveFanRfm(models.Model):
         ("partner_unique", "unique(partner_id)", "A fan has one row of order figures."),
     ]
 
+    def init(self):
+        # Fans waiting for their recompute: what a processed batch or an order's
+        # change touched. No key, no constraint: concurrent processors append
+        # without ever waiting on each other; a fan queued twice is computed once.
+        self.env.cr.execute("""
+            CREATE TABLE IF NOT EXISTS live_fan_rfm_queue (
+                company_id integer NOT NULL,
+                partner_id integer NOT NULL,
+                tx bigint NOT NULL DEFAULT txid_current()  -- the top-level transaction, even in a savepoint
+            )
+        """)
+
     # ------------------------------------------------------------------
+    @api.model
+    def _touch(self, partner_ids_by_company):
+        """Mark fans ({company id: fan ids}) for recomputing. They are queued when
+        the transaction commits (one insert per transaction, whatever marked them)
+        and recomputed by the next drain of the queue, or at once by
+        _recompute_touched."""
+        touched = self.env.cr.precommit.data.get(TOUCHED_KEY)
+        if touched is None:
+            touched = self.env.cr.precommit.data[TOUCHED_KEY] = defaultdict(set)
+            self.env.cr.precommit.add(self._queue_touched)
+        if not self.env.context.get("live_fans_drained_by_processor"):
+            # No processor call ends this work: the queue's own job drains it.
+            self.env.cr.precommit.data[WAKE_KEY] = True
+        for company_id, partner_ids in partner_ids_by_company.items():
+            if company_id:
+                touched[company_id].update(partner_id for partner_id in partner_ids if partner_id)
+
+    def _queue_touched(self):
+        touched = self.env.cr.precommit.data.pop(TOUCHED_KEY, None) or {}
+        rows = [(company_id, partner_id) for company_id, partner_ids in touched.items() for partner_id in partner_ids]
+        if rows:
+            self.env.cr.execute(
+                "INSERT INTO live_fan_rfm_queue (company_id, partner_id) SELECT * FROM unnest(%s::int[], %s::int[])",
+                [[row[0] for row in rows], [row[1] for row in rows]])
+            if self.env.cr.precommit.data.pop(WAKE_KEY, False):
+                self.env.ref("live_commerce_crm.ir_cron_drain_fan_queue").sudo()._trigger()
+                self.env.flush_all()  # the trigger's row, created after the transaction's flush
+
+    @api.model
+    def _cron_drain_queue(self):
+        self.env.cr.commit()  # the cron framework's own transaction: each chunk gets its own
+        self._drain_queue(time_budget=60)
+
+    @api.model
+    def _recompute_touched(self):
+        """Recompute the fans this transaction marked, now, in it (events re-run by
+        a user, tests): nothing is left to queue."""
+        touched = self.env.cr.precommit.data.pop(TOUCHED_KEY, None) or defaultdict(set)
+        self.env.cr.precommit.data.pop(WAKE_KEY, None)
+        # A savepoint runs the precommit hooks: what they queued in this transaction.
+        self.env.cr.execute("DELETE FROM live_fan_rfm_queue WHERE tx = txid_current() RETURNING company_id, partner_id")
+        for company_id, partner_id in self.env.cr.fetchall():
+            touched[company_id].add(partner_id)
+        if touched:
+            self._recompute_fans(touched)
+
+    @api.model
+    def _drain_queue(self, time_budget=None, chunk=QUEUE_CHUNK):
+        """Recompute the queued fans, a chunk per transaction, until the queue is
+        empty or the time budget is spent (what is left waits for the next call).
+        Runs in the processor's cron call after its batches, never inside a batch:
+        the events' lag does not wait for it, and processors never wait on each
+        other's fans. Returns the number of queue rows taken."""
+        cr = self.env.cr
+        deadline = time.monotonic() + time_budget if time_budget is not None else None
+        taken = 0
+        while True:
+            self.env["live.event"]._read_committed()
+            # SKIP LOCKED: two processors draining at once take different rows.
+            cr.execute("""
+                DELETE FROM live_fan_rfm_queue
+                 WHERE ctid = ANY(ARRAY(SELECT ctid FROM live_fan_rfm_queue LIMIT %s FOR UPDATE SKIP LOCKED))
+             RETURNING company_id, partner_id
+            """, [chunk])
+            rows = cr.fetchall()
+            if not rows:
+                cr.commit()
+                return taken
+            taken += len(rows)
+            touched = defaultdict(set)
+            for company_id, partner_id in rows:
+                touched[company_id].add(partner_id)
+            try:
+                with cr.savepoint():
+                    self._recompute_fans(touched)
+            except Exception:  # noqa: BLE001
+                # The rows stay taken: the nightly recompute catches these fans up,
+                # rather than a failing chunk blocking the queue forever.
+                _logger.exception("Recomputing %s queued fan(s) failed; the nightly run will", len(rows))
+            cr.commit()
+            if deadline is not None and time.monotonic() >= deadline:
+                return taken
+
     @api.model
     def _cron_recompute(self):
         """Nightly: every fan of every company (recency, dormancy and churn move
@@ -98,6 +197,8 @@ class LiveFanRfm(models.Model):
             # is waited for, not a serialization failure of the whole night's run.
             self.env.cr.commit()
             self.env["live.event"]._read_committed()
+            # Every fan is computed: what was queued before now needs nothing more.
+            self.env.cr.execute("DELETE FROM live_fan_rfm_queue WHERE company_id = %s", [company.id])
             self._recompute(company)
             self.env.cr.commit()
 

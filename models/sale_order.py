@@ -16,6 +16,9 @@ STATUS_RANK = {"created": 0, "paid": 1, "shipped": 2, "completed": 3, "cancelled
 # GMV - refunds. An order is paid when the platform says it was (a refund that
 # cancels it later is a refund, not an unpaid order), or, made in Odoo, confirmed.
 PAID_DOMAIN = ["|", ("platform_paid_at", "!=", False), ("state", "=", "sale")]
+# What a fan's order figures read (live.fan.rfm): a change queues the buyer's fan.
+FAN_FIGURE_FIELDS = {"state", "partner_id", "company_id", "platform_paid_at", "date_order", "currency_rate",
+                     "live_channel_id"}
 
 
 class SaleOrder(models.Model):
@@ -82,12 +85,41 @@ class SaleOrder(models.Model):
                 order.live_gmv = order.platform_paid_amount + order.platform_discount_amount
             else:
                 order.live_gmv = order.amount_total
+        self._live_touch_fans()
 
     @api.depends("live_refund_ids.state", "live_refund_ids.amount")
     def _compute_live_refunded_amount(self):
         for order in self:
             order.live_refunded_amount = sum(
                 order.live_refund_ids.filtered(lambda refund: refund.state == "succeeded").mapped("amount"))
+        self._live_touch_fans()
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        orders = super().create(vals_list)
+        orders._live_touch_fans()
+        return orders
+
+    def write(self, vals):
+        changed = FAN_FIGURE_FIELDS.intersection(vals)
+        if "partner_id" in changed:
+            self._live_touch_fans()  # the former buyer loses the order
+        result = super().write(vals)
+        if changed:
+            self._live_touch_fans()
+        return result
+
+    def _live_touch_fans(self):
+        """Queue the buyers' fans for their figures (a fan buys under its own name
+        and its delivery contacts'): recomputed after the transaction, set-based."""
+        touched = {}
+        for order in self:
+            partner = order.partner_id
+            if order.company_id and partner:
+                touched.setdefault(order.company_id.id, set()).update(
+                    partner_id for partner_id in (partner.id, partner.parent_id.id) if partner_id)
+        if touched:
+            self.env["live.fan.rfm"].sudo()._touch(touched)
 
     @api.depends("live_stock_short", "live_amount_difference")
     def _compute_live_attention(self):

@@ -1,13 +1,16 @@
 import importlib.util
 import os
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
+from unittest.mock import patch
 
 from odoo import Command, fields
 from odoo.modules.module import get_module_path
 from odoo.tests import tagged
 from odoo.tests.common import freeze_time
 
-from .common import LiveCommerceCase
+from ..models.platforms import Credentials
+from ..models.platforms.base import InboxEvent
+from .common import LiveCommerceCase, generic_event
 from .order_common import OrderCase
 
 NOW = datetime(2026, 6, 30, 12, 0, 0)
@@ -271,3 +274,74 @@ class TestRfmMigration(LiveCommerceCase):
         self.assertEqual([(fan.fan_rfm_segment, fan.fan_value_layer) for fan in fans],
                          [("champions", "high"), ("at_risk", "medium"), ("lost", "low")])
         self.assertTrue(all(fan.fan_rfm_segment_date for fan in fans))
+
+
+@tagged("post_install", "-at_install")
+class TestFanQueue(FanFiguresCase):
+    """The fans a processor call or an order touches are queued when their
+    transaction commits and recomputed after it, not inside it."""
+
+    def commit(self):
+        """What a commit does to our hooks (tests cannot commit): flush, precommit."""
+        self.env.cr.flush()
+
+    def queued(self):
+        self.env.cr.execute("SELECT partner_id FROM live_fan_rfm_queue WHERE company_id = %s ORDER BY 1",
+                            [self.company.id])
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    def drain(self):
+        with patch.object(self.env.cr, "commit", self.commit):
+            taken = self.env["live.fan.rfm"]._drain_queue()
+        self.env.invalidate_all()
+        return taken
+
+    def drain_triggers(self):
+        cron = self.env.ref("live_commerce_crm.ir_cron_drain_fan_queue")
+        return self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+
+    @freeze_time(NOW)
+    def test_processor_call_queues_its_fans_and_drains_them_after_its_batches(self):
+        relay = self.env["live.channel"].create({"name": "Relay A", "code": "relay-rfm-a", "platform": "generic",
+                                                 "app_secret": "s", "company_id": self.company.id})
+        creds = Credentials(relay.id, relay.code, "generic", self.company.id, app_secret="s")
+        Event = self.env["live.event"]
+        at = NOW.replace(tzinfo=timezone.utc).timestamp()
+        Event._store(creds, [InboxEvent.make(e["id"], e["type"], e, e.get("room_id"), e.get("occurred_at")) for e in (
+            generic_event("q1", "comment", "queued-fan", occurred_at=at - 60, content="hello"),)])
+        self.assertEqual(Event._process_batch(defer_fans=True), 1)
+        fan = self.env["live.fan.identity"].search([("value", "=", "queued-fan")]).partner_id
+        self.assertFalse(fan.live_fan_rfm_ids, "not computed inside the batch")
+        triggers = self.drain_triggers()
+        self.commit()
+        self.assertEqual(self.queued(), [fan.id])
+        self.assertEqual(self.drain_triggers(), triggers, "the processor call drains its own queue")
+        self.assertEqual(self.drain(), 1)
+        self.assertEqual(self.queued(), [])
+        self.assertEqual((fan.fan_lifecycle_stage, fan.live_fan_rfm_ids.order_count), ("passerby", 0))
+        self.assertEqual(fan.fan_last_activity_at, NOW - timedelta(seconds=60))
+
+    @freeze_time(NOW)
+    def test_order_confirmed_by_hand_queues_its_buyer_and_wakes_the_queue_job(self):
+        fan = self.fan("walk-in", interacted_days_ago=3)
+        self.recompute()
+        contact = self.env["res.partner"].create({"name": "walk-in, home", "parent_id": fan.id, "type": "delivery",
+                                                  "company_id": self.company.id})
+        triggers = self.drain_triggers()
+        self.order(contact, 300, 1, live=False)
+        self.commit()
+        self.assertEqual(self.queued(), [fan.id, contact.id], "the buyer's contact and its fan")
+        self.assertEqual(self.drain_triggers(), triggers + 1, "no processor call ends this work: the job is woken")
+        self.assertEqual(fan.fan_lifecycle_stage, "passerby", "not before the queue is drained")
+        self.drain()
+        self.assertEqual((fan.fan_lifecycle_stage, fan.fan_paid_order_count, fan.fan_paid_amount),
+                         ("first_order", 1, 300.0))
+
+    @freeze_time(NOW)
+    def test_events_rerun_by_hand_recompute_their_fans_at_once(self):
+        fan = self.fan("direct", interacted_days_ago=3)
+        self.env["live.fan.rfm"]._touch({self.company.id: {fan.id}})
+        self.env["live.fan.rfm"]._recompute_touched()
+        self.commit()
+        self.assertEqual(self.queued(), [], "recomputed in the transaction: nothing left to queue")
+        self.assertEqual(fan.live_fan_rfm_ids.order_count, 0)
