@@ -11,7 +11,7 @@ import logging
 import random
 from datetime import timedelta, timezone
 
-from odoo import Command, api, fields, models
+from odoo import Command, _, api, fields, models
 
 from .platforms.base import InboxEvent
 
@@ -105,6 +105,8 @@ class LiveEvent(models.Model):
         story = _Story(self.env, relay)
         story.audience(past, minutes=180, seed=11)
         story.audience(live, minutes=50, seed=12, size=8)
+        for session, numbers in EARLIER_AUDIENCES.items():
+            story.audience(self.env.ref(XMLID % session), minutes=120, seed=len(numbers), people=numbers)
         story.orders(past, live)
         creds = self.env["live.channel"]._webhook_credentials(relay.code)
         for wave in story.waves:
@@ -117,12 +119,57 @@ class LiveEvent(models.Model):
         if left:
             _logger.warning("Demo story: %s event(s) of %s were not applied: %s", len(left), relay.code,
                             "; ".join(f"{event.message_id}: {event.error}" for event in left[:5]))
+        self._live_demo_order_history(relay.company_id)
         # What the nightly recompute would find: every demo fan's figures, segment,
         # lifecycle stage and value layer (the processor did the buyers already).
         self.env["live.fan.rfm"]._recompute(relay.company_id)
         orders = self.env["sale.order"].search([("live_channel_id", "=", relay.id)])
         _logger.info("Demo story: %s events applied, %s orders (%s)", story.count, len(orders),
                      ", ".join(f"{state} {len(group)}" for state, group in orders.grouped("platform_status").items()))
+
+    def _live_demo_order_history(self, company):
+        """Orders the fans placed in the shop's own channels before it went live,
+        confirmed in Odoo (a service: nothing to ship): with the live orders of the
+        story, they put demo fans in every RFM segment and lifecycle stage (fixed
+        thresholds, the demo shop having fewer than 200 buyers)."""
+        product = self.env.ref(XMLID % "demo_product_styling")
+        SaleOrder = self.env["sale.order"].with_company(company).with_context(mail_create_nolog=True,
+                                                                             mail_notrack=True)
+        now = fields.Datetime.now()
+        for number, orders in ORDER_HISTORY.items():
+            fan = self.env.ref(XMLID % f"demo_fan_{number}")
+            for days_ago, amount in orders:
+                order = SaleOrder.create({
+                    "partner_id": fan.id, "company_id": company.id, "origin": _("Shop history"),
+                    "order_line": [Command.create({"product_id": product.id, "product_uom_qty": 1,
+                                                   "price_unit": amount})],
+                })
+                order.action_confirm()
+                # Confirming dates an order today: it was placed then.
+                order.date_order = now - timedelta(days=days_ago, hours=int(number) % 10)
+
+
+# Who watched the earlier streams and never bought: passers-by ten days later,
+# dormant after a month and a half.
+EARLIER_AUDIENCES = {
+    "demo_session_earlier": ("12", "13", "14", "15", "04"),
+    "demo_session_month": ("31", "32", "33", "34", "05", "07"),
+}
+# Orders before the live shop: {fan: [(days ago, amount)]}. With the story's live
+# orders: 00 Champions and VIP, 11 Champions, 12 Loyal, 02 Potential Loyalist,
+# 28 New (its one live order), 04 Promising, 05 At Risk and 07 Needs Attention
+# (both dormant), 08 Hibernating and 16 Lost (both churned).
+ORDER_HISTORY = {
+    "00": [(20, 1200), (50, 1500), (90, 900), (150, 1100), (200, 800)],
+    "11": [(30, 200), (70, 150), (120, 180), (180, 160)],
+    "12": [(12, 40), (40, 40), (80, 40), (100, 40), (130, 40)],
+    "02": [(15, 680), (100, 300)],
+    "04": [(11, 60), (50, 80)],
+    "05": [(70, 900), (200, 400)],
+    "07": [(65, 30), (90, 30), (120, 30), (150, 30), (200, 30)],
+    "08": [(100, 120)],
+    "16": [(400, 500)],
+}
 
 # Who buys and speaks in the demo: fans of demo/fan_demo.xml, known to the middleware by
 # their Douyin open id, and newcomers the processor makes fans of.
@@ -159,14 +206,19 @@ class _Story:
         self.now = fields.Datetime.now()
         self.fans = {}
         for number in BUYERS:
-            identity = env.ref(XMLID % f"demo_fan_{number}_oid")
-            self.fans[number] = (identity.value, identity.nickname)
-            # The middleware knows the Douyin shop's buyers by the same open id.
-            env["live.fan.identity"].create({"partner_id": identity.partner_id.id, "channel_id": relay.id,
-                                             "identity_type": "open_id", "value": identity.value,
-                                             "nickname": identity.nickname, "first_seen": identity.first_seen})
+            self._known(number)
         for open_id, nickname in NEWCOMERS:
             self.fans[open_id] = (open_id, nickname)
+
+    def _known(self, number):
+        if number in self.fans:
+            return
+        identity = self.env.ref(XMLID % f"demo_fan_{number}_oid")
+        self.fans[number] = (identity.value, identity.nickname)
+        # The middleware knows the Douyin shop's buyers by the same open id.
+        self.env["live.fan.identity"].create({"partner_id": identity.partner_id.id, "channel_id": self.relay.id,
+                                              "identity_type": "open_id", "value": identity.value,
+                                              "nickname": identity.nickname, "first_seen": identity.first_seen})
 
     def _at(self, start, minutes):
         """Unix seconds, never in the future."""
@@ -183,11 +235,15 @@ class _Story:
             "data": data,
         })
 
-    def audience(self, session, minutes, seed, size=None):
+    def audience(self, session, minutes, seed, size=None, people=None):
         """Fans enter, comment, like, send gifts, follow, share and leave."""
         rng = random.Random(seed)
-        people = list(self.fans)
-        rng.shuffle(people)
+        if people is None:
+            people = list(self.fans)
+            rng.shuffle(people)
+        else:
+            for number in people:
+                self._known(number)
         for fan in people[:size]:
             enter = rng.uniform(0, minutes / 3)
             leave = rng.uniform(enter + 10, minutes)

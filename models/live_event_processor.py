@@ -76,9 +76,8 @@ class LiveEventProcessor(models.AbstractModel):
         """Apply claimed events. The fans they touched are recomputed (live.fan.rfm)
         at once, or, with `defer_fans` (the processor's cron calls), queued when the
         batch commits, for the recompute at the end of the call."""
-        self = self.sudo()
-        if defer_fans:
-            self = self.with_context(live_fans_drained_by_processor=True)
+        # Either way the fans are the processor's to recompute: no queue job to wake.
+        self = self.sudo().with_context(live_fans_drained_by_processor=True)
         works = self._normalize(events)
         self._process_works(works)
         Figures = self.env["live.fan.rfm"]

@@ -197,8 +197,6 @@ class LiveFanRfm(models.Model):
             # is waited for, not a serialization failure of the whole night's run.
             self.env.cr.commit()
             self.env["live.event"]._read_committed()
-            # Every fan is computed: what was queued before now needs nothing more.
-            self.env.cr.execute("DELETE FROM live_fan_rfm_queue WHERE company_id = %s", [company.id])
             self._recompute(company)
             self.env.cr.commit()
 
@@ -232,6 +230,10 @@ class LiveFanRfm(models.Model):
         }
         if full:
             cr.execute("SET LOCAL work_mem = '256MB'")
+            # Every fan is computed: what was marked or queued before needs nothing more
+            # (what commits after this point is queued again).
+            (cr.precommit.data.get(TOUCHED_KEY) or {}).pop(company.id, None)
+            cr.execute("DELETE FROM live_fan_rfm_queue WHERE company_id = %s", [company.id])
         cr.execute("DROP TABLE IF EXISTS lcc_fan_figures")
         cr.execute("""
             CREATE TEMP TABLE lcc_fan_figures AS

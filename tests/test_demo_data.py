@@ -21,7 +21,7 @@ PAID_ON_AIR = ("6919490011223344556", "6919490122334455667", "691949023344556677
 @tagged("post_install", "-at_install")
 class TestDemoData(TransactionCase):
     """`make run` promises a story: a shop in China with its own company in yuan, two
-    platform channels and a middleware, four sessions, fifty fans, and orders that
+    platform channels and a middleware, six sessions, fifty fans, and orders that
     came through the inbox and the processor, in every state."""
 
     @classmethod
@@ -73,7 +73,7 @@ class TestDemoData(TransactionCase):
         self.assertGreaterEqual(len(fans), 50)
         self.assertEqual(fans.company_id, self.company)
         products = self.env["product.product"].search([("default_code", "=like", "LC-%")])
-        self.assertEqual(len(products), 7)
+        self.assertEqual(len(products), 8)
         self.assertEqual(products.company_id, self.company)
         self.assertTrue(all(product.taxes_id == self.company.account_sale_tax_id for product in products))
         in_stock = products.filtered(lambda p: p.with_company(self.company).qty_available > 0)
@@ -193,3 +193,18 @@ class TestDemoData(TransactionCase):
         audience = session.audience_ids
         self.assertTrue(sum(audience.mapped("like_count")) and sum(audience.mapped("gift_count")))
         self.assertTrue(all(row.watch_seconds > 0 for row in audience))
+
+    def test_fans_in_every_segment_and_lifecycle_stage(self):
+        """The operator's first look at the fans shows every RFM segment and every
+        lifecycle stage, and a repeat buyer with sessions and live orders."""
+        Partner = self.env["res.partner"]
+        fans = Partner.search([("company_id", "=", self.company.id), ("is_live_fan", "=", True)])
+        segments = {key for key, _label in Partner._fields["fan_rfm_segment"].selection}
+        stages = {key for key, _label in Partner._fields["fan_lifecycle_stage"].selection}
+        self.assertEqual(set(fans.mapped("fan_rfm_segment")) - {False}, segments)
+        self.assertEqual(set(fans.mapped("fan_lifecycle_stage")), stages)
+        champion = self.env.ref("live_commerce_crm.demo_fan_00")
+        self.assertEqual((champion.fan_rfm_segment, champion.fan_lifecycle_stage), ("champions", "vip"))
+        self.assertTrue(champion.live_audience_ids and champion.live_order_count >= 2)
+        self.assertGreater(champion.fan_paid_order_count, champion.fan_live_order_count,
+                           "orders count across all of the person's sale orders, live or not")
