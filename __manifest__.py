@@ -27,6 +27,7 @@
         "data/ir_config_parameter_data.xml",
         "data/product_data.xml",
         "data/queue_job_data.xml",
+        "data/live_fan_import_preset_data.xml",
         "views/live_channel_views.xml",
         "views/live_channel_orders_views.xml",
         "views/live_session_views.xml",
@@ -38,6 +39,9 @@
         "wizards/fan_tag_views.xml",
         "wizards/fan_forget_views.xml",
         "wizards/fan_export_views.xml",
+        "wizards/fan_import_views.xml",
+        "views/live_fan_import_preset_views.xml",
+        "views/res_partner_import_views.xml",
         "views/menus.xml",
     ],
     "demo": [
