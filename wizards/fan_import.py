@@ -26,6 +26,7 @@ import xlsxwriter
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Command
+from odoo.tools import SQL, email_normalize
 
 from ..models.fan_phone import mask_phone, normalize_phone, phone_hash, phone_salt
 from ..models.live_fan_identity import CHANNEL_SCOPED_TYPES, IDENTITY_TYPES
@@ -42,6 +43,13 @@ CREATE_BATCH = 2000
 # its progress on the wizard; smaller ones while the user waits.
 SYNC_ROWS_PARAM = "live_commerce_crm.fan_import_sync_rows"
 SYNC_ROWS_DEFAULT = 5000
+# The columns of a new fan's row that are its own (wizards' _insert_partners); the
+# others are the same for every fan of an import.
+OWN_COLUMN_TYPES = [("name", "varchar"), ("complete_name", "varchar"), ("email", "varchar"),
+                    ("email_normalized", "varchar"), ("city", "varchar"), ("fan_phone_hash", "varchar"),
+                    ("fan_phone_masked", "varchar"), ("fan_birthday", "date"), ("fan_gender", "varchar"),
+                    ("fan_external_spend", "numeric")]
+OWN_COLUMNS = [column for column, _type in OWN_COLUMN_TYPES]
 KEY_TARGETS = ("identity", "union_id", "phone")
 # Filled on an existing fan only where it is empty.
 FILL_FIELDS = ("email", "city", "fan_birthday", "fan_gender", "fan_external_spend")
@@ -391,27 +399,75 @@ class LiveFanImport(models.TransientModel):
         total, done = len(plan.groups), 0
         now = fields.Datetime.now()
         identities = []  # (partner id, key, nickname)
-        # Not the defaults of the screen the wizard was opened from (default_* keys).
-        context = {key: value for key, value in self.env.context.items() if not key.startswith("default_")}
-        Partner = self.env["res.partner"].with_context(context, **QUIET)
-        defaults = Partner.default_get(list(Partner._fields))
-        self.env.cr.cache["live_commerce_partner_defaults"] = defaults
-        try:
-            for start in range(0, len(new_groups), CREATE_BATCH):
-                batch = new_groups[start:start + CREATE_BATCH]
-                vals_list = [self._new_fan_vals(rows, company, levels, now) for rows in batch]
-                partners = Partner.with_context(live_commerce_cached_defaults=True).create(vals_list)
-                for partner_id, rows in zip(partners.ids, batch):
-                    identities += self._identities_of(partner_id, rows, plan.existing_identities)
-                done += len(batch)
-                if report_progress:
-                    self._report_progress(done, total)
-        finally:
-            del self.env.cr.cache["live_commerce_partner_defaults"]
+        template_id = None
+        for start in range(0, len(new_groups), CREATE_BATCH):
+            batch = new_groups[start:start + CREATE_BATCH]
+            vals_list = [self._new_fan_vals(rows, company, levels, now) for rows in batch]
+            if template_id is None:
+                first = dict(vals_list.pop(0))
+                first.pop("category_ids", None)
+                template_id = self._quiet_partners().create(first).id
+                partner_ids = [template_id] + self._insert_partners(template_id, vals_list)
+            else:
+                partner_ids = self._insert_partners(template_id, vals_list)
+            for partner_id, rows in zip(partner_ids, batch):
+                identities += self._identities_of(partner_id, rows, plan.existing_identities)
+            done += len(batch)
+            if report_progress:
+                self._report_progress(done, total)
         self._merge_into(merged_groups, levels, identities, plan.existing_identities, now)
         self._insert_identities(identities, now)
         if report_progress:
             self._report_progress(total, total)
+
+    def _quiet_partners(self):
+        # Not the defaults of the screen the wizard was opened from (default_* keys).
+        context = {key: value for key, value in self.env.context.items() if not key.startswith("default_")}
+        return self.env["res.partner"].with_context(context, **QUIET)
+
+    def _insert_partners(self, template_id, vals_list):
+        """New fans in one INSERT per batch: the ORM made the first one (defaults,
+        computed columns, access rights), the others copy its row but for their own
+        values. The ORM's create costs about 10 ms a contact here (defaults, the
+        computed fields, the chatter's machinery): 100,000 contacts would take
+        minutes, this takes seconds. The columns that depend on a fan's own values
+        are set here: complete_name is the name (a person with no company or
+        parent), email_normalized the normalized e-mail."""
+        if not vals_list:
+            return []
+        cr = self.env.cr
+        cr.execute("SELECT nextval('res_partner_id_seq') FROM generate_series(1, %s)", [len(vals_list)])
+        ids = [row[0] for row in cr.fetchall()]
+        own = {column: [vals.get(column) for vals in vals_list] for column in OWN_COLUMNS}
+        own["complete_name"] = own["name"]
+        own["email_normalized"] = [email_normalize(email) if email else None for email in own["email"]]
+        cr.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'res_partner' "
+                   "AND table_schema = current_schema()")
+        copied = sorted({row[0] for row in cr.fetchall()} - set(own) - {"id", "commercial_partner_id"})
+        types = dict(OWN_COLUMN_TYPES)
+        query = SQL(
+            """INSERT INTO res_partner (id, commercial_partner_id, %(own)s, %(copied)s)
+               SELECT u.id, u.id, %(own_values)s, %(copied_values)s
+                 FROM unnest(%(id_array)s::int[], %(arrays)s) AS u(id, %(own)s), res_partner t
+                WHERE t.id = %(template)s""",
+            own=SQL(", ").join(SQL.identifier(column) for column in own),
+            copied=SQL(", ").join(SQL.identifier(column) for column in copied),
+            own_values=SQL(", ").join(SQL.identifier("u", column) for column in own),
+            copied_values=SQL(", ").join(SQL.identifier("t", column) for column in copied),
+            id_array=ids,
+            arrays=SQL(", ").join(SQL("%s::" + types[column] + "[]", values) for column, values in own.items()),
+            template=template_id,
+        )
+        cr.execute(query)
+        categories = [(category_id, partner_id) for partner_id, vals in zip(ids, vals_list)
+                      for category_id in vals.get("category_ids", ())]
+        if categories:
+            cr.execute("""
+                INSERT INTO res_partner_res_partner_category_rel (category_id, partner_id)
+                SELECT * FROM unnest(%s::int[], %s::int[])
+            """, [[c for c, _p in categories], [p for _c, p in categories]])
+        self.env["res.partner"].invalidate_model()
+        return ids
 
     def _new_fan_vals(self, rows, company, levels, now):
         vals = _first_values(rows)
@@ -422,9 +478,10 @@ class LiveFanImport(models.TransientModel):
                      "fan_lifecycle_stage": "passerby", "fan_phone_hash": phone})
         if not phone:
             vals.pop("fan_phone_masked", None)
-        tags = {levels[row.level] for row in rows if row.level}
+        tags = sorted({levels[row.level] for row in rows if row.level})
         if tags:
-            vals["category_id"] = [Command.set(sorted(tags))]
+            vals["category_id"] = [Command.set(tags)]
+            vals["category_ids"] = tags  # for _insert_partners
         return vals
 
     @staticmethod
@@ -442,8 +499,7 @@ class LiveFanImport(models.TransientModel):
         per set of equal values (most merges only add an identity or a tag)."""
         if not merged_groups:
             return
-        context = {key: value for key, value in self.env.context.items() if not key.startswith("default_")}
-        Partner = self.env["res.partner"].with_context(context, **QUIET)
+        Partner = self._quiet_partners()
         partners = Partner.browse({partner_id for partner_id, _rows in merged_groups})
         partners.fetch(["fan_phone_hash", "fan_since", "is_live_fan", *FILL_FIELDS])
         by_vals = defaultdict(list)
