@@ -478,7 +478,7 @@ class LiveFanImport(models.TransientModel):
                      "fan_lifecycle_stage": "passerby", "fan_phone_hash": phone})
         if not phone:
             vals.pop("fan_phone_masked", None)
-        tags = sorted({levels[row.level] for row in rows if row.level})
+        tags = _level_tag(rows, levels)
         if tags:
             vals["category_id"] = [Command.set(tags)]
             vals["category_ids"] = tags  # for _insert_partners
@@ -517,7 +517,7 @@ class LiveFanImport(models.TransientModel):
                 vals["is_live_fan"] = True
             if not partner.fan_since:
                 vals["fan_since"] = now
-            tags = sorted({levels[row.level] for row in rows if row.level})
+            tags = _level_tag(rows, levels)
             if tags:
                 vals["category_id"] = tuple(Command.link(tag) for tag in tags)
             if vals:
@@ -612,6 +612,12 @@ def _first_values(rows):
         for name, value in row.vals.items():
             vals.setdefault(name, value)
     return vals
+
+
+def _level_tag(rows, levels):
+    """[tag id] of the person's member level (the first row that gives one), or []."""
+    level = next((row.level for row in rows if row.level), None)
+    return [levels[level]] if level else []
 
 
 def _parse_date(value):
