@@ -10,7 +10,8 @@
 #                           vs Odoo's batched create + action_confirm, one and two processors
 #   bench/run.sh rfm        the full recompute of RFM, lifecycle and value layer over
 #                           1,000,000 fans (LCC_BENCH_FANS) vs one read_group of their orders
-#   bench/run.sh            all five
+#   bench/run.sh import     fan import wizard (100,000-row .xlsx) vs Odoo's batched ORM create
+#   bench/run.sh            all of them
 # Uses a fresh database `lcc_bench` (no demo data) and Odoo servers on port 8269:
 # prefork with 2 workers and no cron for ingestion (measured alone), with cron
 # workers for freshness.
@@ -41,6 +42,10 @@ if [ "$what" = all ] || [ "$what" = process ]; then
 fi
 if [ "$what" = all ] || [ "$what" = orders ]; then
   "$VENV/bin/python" "$ROOT/bench/orders.py" -c "$CONF" -d "$DB" ${LCC_BENCH_ORDERS:+--orders "$LCC_BENCH_ORDERS"} \
+    || status=1
+fi
+if [ "$what" = all ] || [ "$what" = import ]; then
+  "$VENV/bin/python" "$ROOT/bench/fan_import.py" -c "$CONF" -d "$DB" ${LCC_BENCH_IMPORT_ROWS:+--rows "$LCC_BENCH_IMPORT_ROWS"} \
     || status=1
 fi
 if [ "$what" = all ] || [ "$what" = freshness ]; then

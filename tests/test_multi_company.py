@@ -8,7 +8,7 @@ from .common import GROUPS, LiveCommerceCase, generic_event
 ISOLATED_MODELS = [
     "live.channel", "live.session", "live.session.product", "live.fan.identity", "live.event", "live.comment",
     "live.session.fan", "live.fan.stats", "live.channel.sku", "live.order.refund", "res.partner", "sale.order",
-    "live.fan.rfm", "live.fan.lifecycle.log", "live.fan.consent", "live.fan.privacy.log",
+    "live.fan.rfm", "live.fan.lifecycle.log", "live.fan.consent", "live.fan.privacy.log", "live.fan.import.preset",
 ]
 
 
@@ -58,6 +58,8 @@ class TestMultiCompany(LiveCommerceCase):
             "partner_id": identity.partner_id.id, "channel_id": relay.id, "source": "live_room"})
         identity.partner_id.with_company(company)._live_export_file()
         log = cls.env["live.fan.privacy.log"].search([("partner_id", "=", identity.partner_id.id)])
+        preset = cls.env["live.fan.import.preset"].create({
+            "name": f"List of {suffix}", "company_id": company.id, "mapping": {"ID": "identity"}})
         records = {
             "live.channel": relay, "live.session": session, "live.session.product": session.product_line_ids,
             "live.channel.sku": sku, "live.order.refund": refund,
@@ -66,6 +68,7 @@ class TestMultiCompany(LiveCommerceCase):
             "live.fan.stats": identity.partner_id.live_fan_stats_ids, "res.partner": identity.partner_id,
             "live.fan.rfm": identity.partner_id.live_fan_rfm_ids, "live.fan.lifecycle.log": transition,
             "sale.order": order, "live.fan.consent": consent, "live.fan.privacy.log": log,
+            "live.fan.import.preset": preset,
         }
         for model, found in records.items():
             assert found and found.company_id == company, f"no {model} record in {company.name}"

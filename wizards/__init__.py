@@ -1,3 +1,4 @@
 from . import fan_tag
 from . import fan_forget
 from . import fan_export
+from . import fan_import
