@@ -27,3 +27,5 @@ from . import live_order_importer
 from . import live_order_fetch
 from . import stock_move
 from . import live_demo
+from . import live_fan_category
+from . import res_partner_profile
