@@ -208,7 +208,7 @@ class TestFanFilters(FanFiguresCase):
     def test_fan_kanban_shows_every_segment(self):
         """Grouped by segment, the fans' kanban has a column per segment, empty ones too."""
         self.fan("champion").fan_rfm_segment = "champions"
-        groups = self.env["res.partner"].with_context(read_group_expand=True).web_read_group(
+        groups = self.env["res.partner"].web_read_group(
             [("is_live_fan", "=", True), ("company_id", "=", self.company.id)], ["fan_rfm_segment"],
             ["fan_rfm_segment"])["groups"]
         segments = [group["fan_rfm_segment"] for group in groups if group["fan_rfm_segment"]]
