@@ -33,6 +33,7 @@
         "views/live_channel_orders_views.xml",
         "views/live_session_views.xml",
         "views/live_fan_identity_views.xml",
+        "views/res_partner_analysis_views.xml",
         "views/res_partner_views.xml",
         "views/res_partner_profile_views.xml",
         "views/sale_order_views.xml",

@@ -23,7 +23,7 @@ class ResPartner(models.Model):
         string="Timeline", compute="_compute_fan_timeline_html", sanitize=False,
         help="The fan's last sessions (what it did in each) and last orders, newest first.")
     # For the fans' search: by the channel of an identity, by the host of a session attended.
-    fan_channel_ids = fields.Many2many("live.channel", string="Channels", compute="_compute_fan_channel_ids",
+    fan_channel_ids = fields.Many2many("live.channel", string="Live Channels", compute="_compute_fan_channel_ids",
                                        search="_search_fan_channel_ids")
     fan_host_ids = fields.Many2many("res.users", string="Hosts", compute="_compute_fan_host_ids",
                                     search="_search_fan_host_ids",
@@ -59,11 +59,11 @@ class ResPartner(models.Model):
             sessions, session_total = partner._fan_timeline_sessions()
             orders, order_total = partner._fan_timeline_orders()
             entries = sorted(sessions + orders, key=lambda entry: entry["sort"], reverse=True)
+            more_sessions, more_orders = session_total - len(sessions), order_total - len(orders)
+            older = _("Older: %(sessions)s session(s) and %(orders)s order(s); the buttons below list them all.",
+                      sessions=more_sessions, orders=more_orders) if more_sessions or more_orders else ""
             partner.fan_timeline_html = self.env["ir.qweb"]._render("live_commerce_crm.fan_timeline", {
-                "entries": entries,
-                "more_sessions": max(session_total - len(sessions), 0),
-                "more_orders": max(order_total - len(orders), 0),
-            })
+                "entries": entries, "older": older})
 
     def _fan_timeline_sessions(self):
         """The last sessions the fan attended, each with what it did there."""

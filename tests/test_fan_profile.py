@@ -133,7 +133,7 @@ class TestFanProfile(FanFiguresCase):
         self.patch(res_partner_profile, "TIMELINE_LIMIT", 1)
         timeline = fan.fan_timeline_html
         self.assertEqual(len(html.fromstring(timeline).xpath("//tbody/tr")), 2, "the last session and order")
-        self.assertIn("1 session(s) and 2 order(s)", " ".join(html.fromstring(timeline).text_content().split()))
+        self.assertIn("Older: 1 session(s) and 2 order(s)", " ".join(html.fromstring(timeline).text_content().split()))
         self.assertEqual(self.env["live.session.fan"].search(fan.action_view_fan_sessions()["domain"]),
                          fan.live_audience_ids)
         self.assertEqual(self.env["sale.order"].search(fan.action_view_fan_orders()["domain"]),
@@ -231,6 +231,13 @@ class TestFanNaming(FanFiguresCase):
             self.assertNotEqual(failed, segment, lang)
             event_states = dict(env["live.event"]._fields["state"]._description_selection(env))
             self.assertNotIn(segment, event_states.values(), lang)
+            self.assertNotEqual(env["sale.order"]._fields["live_attention"]._description_string(env), segment, lang)
         zh = self.env(context=dict(self.env.context, lang="zh_CN"))
         self.assertEqual(zh.ref("live_commerce_crm.menu_live_inbox_failed").name, "处理失败的事件")
         self.assertNotIn("关注", zh.ref("live_commerce_crm.menu_live_inbox_failed").name)
+        self.assertNotIn("关注", zh["sale.order"]._fields["live_attention"]._description_string(zh),
+                         "an order to fix is 待处理, as its menu; 关注 is the segment's")
+
+    def test_fan_profile_action_opens_on_the_kanban_with_pivot_and_graph(self):
+        views = self.env["ir.actions.act_window"]._for_xml_id("live_commerce_crm.action_live_fan")["views"]
+        self.assertEqual([mode for _view, mode in views], ["kanban", "list", "form", "pivot", "graph"])
