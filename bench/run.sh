@@ -11,6 +11,8 @@
 #   bench/run.sh rfm        the full recompute of RFM, lifecycle and value layer over
 #                           1,000,000 fans (LCC_BENCH_FANS) vs one read_group of their orders
 #   bench/run.sh import     fan import wizard (100,000-row .xlsx) vs Odoo's batched ORM create
+#   bench/run.sh views      the fans' list and kanban over 100,000 fans (LCC_BENCH_VIEW_FANS) through
+#                           HTTP vs Odoo's contacts views on the same fans and a bare search_read
 #   bench/run.sh            all of them
 # Uses a fresh database `lcc_bench` (no demo data) and Odoo servers on port 8269:
 # prefork with 2 workers and no cron for ingestion (measured alone), with cron
@@ -76,5 +78,11 @@ if [ "$what" = all ] || [ "$what" = rfm ]; then
   reuse=; [ "${LCC_BENCH_REUSE:-}" = 1 ] && reuse=--reuse
   "$VENV/bin/python" "$ROOT/bench/rfm.py" -c "$CONF" -d "$DB" ${LCC_BENCH_FANS:+--fans "$LCC_BENCH_FANS"} $reuse \
     || status=1
+fi
+if [ "$what" = all ] || [ "$what" = views ]; then
+  curl -sf "http://127.0.0.1:$PORT/web/health" >/dev/null && die "Port $PORT is taken: stop what listens there first."
+  mkdir -p "$DATA/logs"
+  "$VENV/bin/python" "$ROOT/bench/fan_views.py" -c "$CONF" -d "$DB" --odoo-bin "$ODOO_SRC/odoo-bin" --port "$PORT" \
+    --logfile "$DATA/logs/bench-views.log" ${LCC_BENCH_VIEW_FANS:+--fans "$LCC_BENCH_VIEW_FANS"} || status=1
 fi
 exit $status

@@ -29,3 +29,5 @@ from . import stock_move
 from . import live_demo
 from . import res_partner_import
 from . import live_fan_import_preset
+from . import live_fan_category
+from . import res_partner_profile

@@ -9,6 +9,7 @@ ISOLATED_MODELS = [
     "live.channel", "live.session", "live.session.product", "live.fan.identity", "live.event", "live.comment",
     "live.session.fan", "live.fan.stats", "live.channel.sku", "live.order.refund", "res.partner", "sale.order",
     "live.fan.rfm", "live.fan.lifecycle.log", "live.fan.consent", "live.fan.privacy.log", "live.fan.import.preset",
+    "live.fan.category",
 ]
 
 
@@ -46,6 +47,12 @@ class TestMultiCompany(LiveCommerceCase):
         order = cls.env["sale.order"].create({
             "partner_id": identity.partner_id.id, "company_id": company.id, "user_id": False,
             "live_channel_id": relay.id, "live_session_id": session.id, "platform_order_ref": f"order-{suffix}"})
+        # A paid order with a line: the fan's favourite category, recomputed as after a batch.
+        cls.env["sale.order"].create({
+            "partner_id": identity.partner_id.id, "company_id": company.id, "user_id": False,
+            "live_channel_id": relay.id, "platform_order_ref": f"paid-{suffix}", "platform_paid_at": "2026-11-20 12:00:00",
+            "order_line": [(0, 0, {"product_id": product.id, "product_uom_qty": 1, "price_unit": 10})]})
+        cls.env["live.fan.rfm"]._recompute(company, identity.partner_id.ids)
         sku = cls.env["live.channel.sku"].create({"channel_id": relay.id, "platform_sku": f"sku-{suffix}",
                                                   "product_id": product.id})
         refund = cls.env["live.order.refund"].create({"order_id": order.id, "refund_ref": f"refund-{suffix}"})
@@ -69,6 +76,7 @@ class TestMultiCompany(LiveCommerceCase):
             "live.fan.rfm": identity.partner_id.live_fan_rfm_ids, "live.fan.lifecycle.log": transition,
             "sale.order": order, "live.fan.consent": consent, "live.fan.privacy.log": log,
             "live.fan.import.preset": preset,
+            "live.fan.category": identity.partner_id.fan_favourite_category_ids,
         }
         for model, found in records.items():
             assert found and found.company_id == company, f"no {model} record in {company.name}"

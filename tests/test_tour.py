@@ -41,3 +41,29 @@ class TestLiveCommerceTour(HttpCase):
         sessions' figures, Orders Needing Attention lists the story's three orders to fix,
         no order event failed."""
         self.start_tour("/odoo", "live_commerce_crm_demo_manager_tour", login="admin")
+
+    def test_operator_filters_champions_and_reads_a_timeline(self):
+        """Customer service filters the champions (the demo data has none: these are
+        the test's) and reads one's timeline."""
+        channel = self.env["live.channel"].create({"name": "Tour Channel", "code": "tour-channel"})
+        new_test_user(self.env, login="tour_service", groups="live_commerce_crm.group_live_service", lang="en_US")
+        session = self.env["live.session"].create({
+            "name": "Tour Champions Night", "channel_id": channel.id, "room_id": "tour-room-2",
+            "date_scheduled_start": "2026-11-01 12:00:00"})
+        Partner = self.env["res.partner"]
+        champion = Partner.create({
+            "name": "Tour Champion Lulu",
+            "live_identity_ids": [(0, 0, {"channel_id": channel.id, "value": "tour_champion"})]})
+        passerby = Partner.create({
+            "name": "Tour Passer-by",
+            "live_identity_ids": [(0, 0, {"channel_id": channel.id, "value": "tour_passerby"})]})
+        champion.fan_rfm_segment = "champions"
+        passerby.fan_lifecycle_stage = "passerby"
+        self.env["live.session.fan"].create({
+            "session_id": session.id, "partner_id": champion.id, "company_id": self.env.company.id,
+            "first_seen_at": "2026-11-01 12:05:00", "last_seen_at": "2026-11-01 13:00:00",
+            "watch_seconds": 3300, "comment_count": 12, "like_count": 40})
+        self.env["sale.order"].create({
+            "name": "TOUR-ORDER", "partner_id": champion.id, "user_id": False, "date_order": "2026-11-02 09:00:00",
+            "live_channel_id": channel.id, "platform_paid_at": "2026-11-02 09:00:00"})
+        self.start_tour("/odoo", "live_commerce_crm_fan_operator_tour", login="tour_service")
