@@ -35,9 +35,11 @@
         "views/sale_order_views.xml",
         "views/live_event_views.xml",
         "views/res_partner_privacy_views.xml",
+        "views/live_fan_merge_suggestion_views.xml",
         "wizards/fan_tag_views.xml",
         "wizards/fan_forget_views.xml",
         "wizards/fan_export_views.xml",
+        "wizards/fan_split_views.xml",
         "views/menus.xml",
     ],
     "demo": [

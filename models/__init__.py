@@ -5,6 +5,7 @@ from . import live_fan_identity
 from . import live_fan_avatar
 from . import res_partner
 from . import res_partner_privacy
+from . import res_partner_merge
 from . import live_fan_consent
 from . import live_fan_privacy_log
 from . import sale_order
@@ -13,6 +14,7 @@ from . import live_interaction_counters
 from . import live_session_fan
 from . import live_comment
 from . import live_fan_stats
+from . import live_fan_merge_suggestion
 from . import live_event
 from . import ir_cron
 from . import ir_http

@@ -8,7 +8,7 @@ from .common import GROUPS, LiveCommerceCase, generic_event
 ISOLATED_MODELS = [
     "live.channel", "live.session", "live.session.product", "live.fan.identity", "live.event", "live.comment",
     "live.session.fan", "live.fan.stats", "live.channel.sku", "live.order.refund", "res.partner", "sale.order",
-    "live.fan.consent", "live.fan.privacy.log",
+    "live.fan.consent", "live.fan.privacy.log", "live.fan.merge.suggestion",
 ]
 
 
@@ -53,6 +53,9 @@ class TestMultiCompany(LiveCommerceCase):
             "partner_id": identity.partner_id.id, "channel_id": relay.id, "source": "live_room"})
         identity.partner_id.with_company(company)._live_export_file()
         log = cls.env["live.fan.privacy.log"].search([("partner_id", "=", identity.partner_id.id)])
+        pair = sorted((identity.partner_id | (cls.fan_a if suffix == "a" else cls.fan_b)).ids)
+        suggestion = cls.env["live.fan.merge.suggestion"].create({
+            "partner_a_id": pair[0], "partner_b_id": pair[1], "company_id": company.id, "reason": "nickname"})
         records = {
             "live.channel": relay, "live.session": session, "live.session.product": session.product_line_ids,
             "live.channel.sku": sku, "live.order.refund": refund,
@@ -60,6 +63,7 @@ class TestMultiCompany(LiveCommerceCase):
             "live.comment": session.comment_ids, "live.session.fan": session.audience_ids,
             "live.fan.stats": identity.partner_id.live_fan_stats_ids, "res.partner": identity.partner_id,
             "sale.order": order, "live.fan.consent": consent, "live.fan.privacy.log": log,
+            "live.fan.merge.suggestion": suggestion,
         }
         for model, found in records.items():
             assert found and found.company_id == company, f"no {model} record in {company.name}"
