@@ -24,6 +24,7 @@ class LiveFanMergeSuggestion(models.Model):
     _name = "live.fan.merge.suggestion"
     _description = "Fan Merge Suggestion"
     _order = "state, score desc, id desc"
+    _rec_name = "partner_a_id"
     _check_company_auto = True
 
     # partner_a_id < partner_b_id: one row per pair. Once merged, partner_a_id is
