@@ -5,6 +5,7 @@ from . import live_fan_identity
 from . import live_fan_avatar
 from . import res_partner
 from . import res_partner_privacy
+from . import res_partner_merge
 from . import live_fan_consent
 from . import live_fan_privacy_log
 from . import sale_order
@@ -17,6 +18,7 @@ from . import live_fan_rfm
 from . import live_fan_lifecycle_log
 from . import res_company
 from . import res_config_settings
+from . import live_fan_merge_suggestion
 from . import live_event
 from . import ir_cron
 from . import ir_http

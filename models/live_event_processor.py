@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from odoo import _, api, models
 
 from .live_channel import PLATFORM_SELECTION
+from .fan_phone import mask_phone, normalize_phone, phone_hash, phone_salt
 from .live_fan_identity import CHANNEL_SCOPED_TYPES, IDENTITY_TYPES
 from .live_fan_rfm import touched_fans
 from .platforms import get_adapter
@@ -141,6 +142,11 @@ class LiveEventProcessor(models.AbstractModel):
                     raise ValueError(_("A %s event needs a fan.", event.type))
                 if event.fan:
                     self._check_fan(event.fan)
+                    for other in event.fan.others:
+                        self._check_fan(other)
+                if isinstance(event.data, PlatformOrder):
+                    for other in event.data.other_identities:
+                        self._check_fan(other)
                 if event.type in SESSION_EVENTS and not event.room_id:
                     raise ValueError(_("A %s event needs a room id.", event.type))
                 works.append(Work(event_id, channels[channel_id], event, _to_datetime(occurred, received)))
@@ -235,15 +241,60 @@ class LiveEventProcessor(models.AbstractModel):
             found[key] = tuple(profile)  # partner id, identity id, nickname, avatar URL
         return found
 
+    def _strong_keys(self, work, salt):
+        """The keys that name the event's person across channels, beside its own id:
+        union ids (and platform phone hashes) pushed with it, and the phone of an
+        order's address as our salted hash. Yields (key, what to store): a Fan for
+        identities, the masked number for a phone."""
+        company_id = work.channel.company_id.id
+        data = work.event.data
+        others = list(work.event.fan.others)
+        if isinstance(data, PlatformOrder):
+            others += data.other_identities
+        for other in others:
+            # A channel-scoped id of another app means nothing on this channel.
+            if other.id and other.id_type not in CHANNEL_SCOPED_TYPES:
+                yield ("platform", company_id, other.platform, other.id_type, str(other.id)), other
+        phone = isinstance(data, PlatformOrder) and data.address and data.address.phone
+        normalized = phone and normalize_phone(phone)
+        if normalized:
+            yield ("phone", company_id, phone_hash(normalized, salt)), mask_phone(normalized)
+
+    def _lookup_keys(self, keys):
+        identity_keys = [k for k in keys if k[0] != "phone"]
+        found = self._lookup_identities(identity_keys) if identity_keys else {}
+        phone_keys = [k for k in keys if k[0] == "phone"]
+        if phone_keys:
+            self.env.cr.execute("""
+                SELECT p.company_id, p.fan_phone_hash, min(p.id)
+                  FROM res_partner p
+                  JOIN unnest(%s::int[], %s::varchar[]) AS k(company_id, phone_hash)
+                    ON p.company_id = k.company_id AND p.fan_phone_hash = k.phone_hash
+                 WHERE p.active
+                 GROUP BY p.company_id, p.fan_phone_hash
+            """, [[k[1] for k in phone_keys], [k[2] for k in phone_keys]])
+            for company_id, key_hash, partner_id in self.env.cr.fetchall():
+                found[("phone", company_id, key_hash)] = (partner_id, None, None, None)
+        return found
+
     def _resolve_fans(self, works):
         if not works:
             return
         by_key = defaultdict(list)
+        strong, links = {}, []
+        salt = None
         for work in works:
-            by_key[self._identity_key(work)].append(work)
-        found, missing = self._find_or_lock(list(by_key), self._lookup_identities, namespace=0)
-        if missing:
-            self._create_fans(missing, by_key, found)
+            key = self._identity_key(work)
+            by_key[key].append(work)
+            if work.event.fan.others or isinstance(work.event.data, PlatformOrder):
+                salt = salt or phone_salt(self.env)
+                for strong_key, value in self._strong_keys(work, salt):
+                    strong.setdefault(strong_key, (value, work))
+                    links.append((key, strong_key))
+        keys = list(by_key) + [key for key in strong if key not in by_key]
+        found, missing = self._find_or_lock(keys, self._lookup_keys, namespace=0)
+        if missing or links:
+            self._join_and_create(by_key, strong, links, found, missing)
         changed = []
         for key, key_works in by_key.items():
             partner_id, identity_id, nickname, avatar_url = found[key]
@@ -260,8 +311,72 @@ class LiveEventProcessor(models.AbstractModel):
         if changed:
             self._update_profiles(sorted(changed))
 
-    def _create_fans(self, keys, by_key, found):
-        partner_vals, identity_vals = [], []
+    def _join_and_create(self, by_key, strong, links, found, missing):
+        """One person per strong key: the keys an event names together (its own id,
+        a union id, a phone) are one fan. A group of keys nobody knows yet is a new
+        fan; its missing keys are attached to the fan that holds one of them; two
+        fans holding keys of one group are merged into the older one (the merge
+        service moves what they own). `found` is updated in place."""
+        parent = {key: key for key in list(by_key) + list(strong)}
+
+        def root(key):
+            while parent[key] != key:
+                parent[key] = parent[parent[key]]
+                key = parent[key]
+            return key
+        for primary, other in links:
+            parent[root(other)] = root(primary)
+        groups = defaultdict(list)
+        for key in parent:
+            groups[root(key)].append(key)
+        new_groups, attach, merges, phones = [], [], {}, []
+        for group in groups.values():
+            partner_ids = sorted({found[key][0] for key in group if key in found})
+            if not partner_ids:
+                new_groups.append(group)
+                continue
+            survivor = partner_ids[0]
+            if len(partner_ids) > 1:
+                merges[survivor] = partner_ids[1:]
+            for key in group:
+                if key not in found:
+                    (phones if key[0] == "phone" else attach).append((survivor, key))
+                elif found[key][0] != survivor:
+                    found[key] = (survivor, *found[key][1:])
+        if merges:
+            self.env.flush_all()
+            self.env["res.partner"]._live_merge_fans(merges)
+        if new_groups:
+            leaders = [next(key for key in group if key in by_key) for group in new_groups]
+            partner_ids = self._create_partners(leaders, by_key)
+            for group, partner_id in zip(new_groups, partner_ids):
+                for key in group:
+                    (phones if key[0] == "phone" else attach).append((partner_id, key))
+        if attach:
+            rows = []
+            for partner_id, key in attach:
+                if key in by_key:
+                    work = by_key[key][0]
+                    fan = work.event.fan
+                else:
+                    fan, work = strong[key]
+                rows.append((partner_id, key, fan, work))
+            self._insert_identities(rows, found)
+        if phones:
+            # The fan's phone key, as the first order with a full number gave it.
+            self.env.cr.execute("""
+                UPDATE res_partner p SET fan_phone_hash = u.phone_hash, fan_phone_masked = u.masked
+                  FROM unnest(%s::int[], %s::varchar[], %s::varchar[]) AS u(id, phone_hash, masked)
+                 WHERE p.id = u.id AND p.fan_phone_hash IS NULL
+            """, [[partner_id for partner_id, _key in phones], [key[2] for _partner_id, key in phones],
+                  [strong[key][0] for _partner_id, key in phones]])
+            self.env["res.partner"].invalidate_model(["fan_phone_hash", "fan_phone_masked"])
+            for partner_id, key in phones:
+                found[key] = (partner_id, None, None, None)
+
+    def _create_partners(self, keys, by_key):
+        """One new fan per key (the first event's name and company); returns their ids."""
+        partner_vals = []
         for key in keys:
             first = by_key[key][0]
             fan, channel = first.event.fan, first.channel
@@ -271,20 +386,25 @@ class LiveEventProcessor(models.AbstractModel):
                 "fan_lifecycle_stage": "passerby", "fan_lifecycle_date": first.occurred.date(),
                 "fan_since": first.occurred,
             })
-            identity_vals.append({
-                "channel_id": channel.id if key[0] == "channel" else False,
-                "platform": channel.platform if key[0] == "channel" else fan.platform,
-                "company_id": channel.company_id.id, "identity_type": fan.id_type, "value": fan.id,
-                "nickname": fan.nickname, "avatar_url": fan.avatar, "first_seen": first.occurred,
-            })
         Partner = self.env["res.partner"].with_context(**QUIET)
         self.env.cr.cache["live_commerce_partner_defaults"] = Partner.default_get(list(Partner._fields))
         try:
             partners = Partner.with_context(live_commerce_cached_defaults=True).create(partner_vals)
         finally:
             del self.env.cr.cache["live_commerce_partner_defaults"]
-        for vals, partner in zip(identity_vals, partners):
-            vals["partner_id"] = partner.id
+        return partners.ids
+
+    def _insert_identities(self, rows, found):
+        """Insert identities: (partner id, key, Fan, work) rows; sets found[key]."""
+        identity_vals = []
+        for partner_id, key, fan, work in rows:
+            identity_vals.append({
+                "partner_id": partner_id,
+                "channel_id": work.channel.id if key[0] == "channel" else False,
+                "platform": work.channel.platform if key[0] == "channel" else fan.platform,
+                "company_id": work.channel.company_id.id, "identity_type": fan.id_type, "value": str(fan.id),
+                "nickname": fan.nickname, "avatar_url": fan.avatar, "first_seen": work.occurred,
+            })
         # Plain INSERT: the values satisfy the model's constraints by construction
         # (scope from the identity type, platform from the channel), the unique
         # indexes still guard the data, and the ORM would cost more than the partner.
@@ -299,18 +419,21 @@ class LiveEventProcessor(models.AbstractModel):
                           %s::varchar[], %s::varchar[], %s::timestamp[])
                    AS u(partner_id, channel_id, platform, company_id, identity_type, value, nickname, avatar_url,
                         first_seen)
-            RETURNING partner_id, id
+            RETURNING channel_id, company_id, platform, identity_type, value, id
         """, [self.env.uid, self.env.uid] + [[vals[name] or None for vals in identity_vals] for name in (
             "partner_id", "channel_id", "platform", "company_id", "identity_type", "value", "nickname",
             "avatar_url", "first_seen")])
-        identity_by_partner = dict(self.env.cr.fetchall())  # one new partner per new identity
+        ids = {}
+        for channel_id, company_id, platform, id_type, value, identity_id in self.env.cr.fetchall():
+            key = ("channel", channel_id, id_type, value) if channel_id else ("platform", company_id, platform, id_type, value)
+            ids[key] = identity_id
         self.env["live.fan.identity"].invalidate_model()
-        partners.invalidate_recordset(["live_identity_ids"])
+        self.env["res.partner"].browse({vals["partner_id"] for vals in identity_vals}).invalidate_recordset(
+            ["live_identity_ids"])
         if any(vals["avatar_url"] for vals in identity_vals):
             self.env["live.fan.identity"]._wake_avatar_job()  # downloads are not the processor's job
-        for key, vals in zip(keys, identity_vals):
-            found[key] = (vals["partner_id"], identity_by_partner[vals["partner_id"]], vals["nickname"],
-                          vals["avatar_url"])
+        for (partner_id, key, _fan, _work), vals in zip(rows, identity_vals):
+            found[key] = (partner_id, ids[key], vals["nickname"], vals["avatar_url"])
 
     def _update_profiles(self, changes):
         """Apply renamed fans and new avatar URLs: (identity id, nickname or None,

@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from odoo import Command, _, api, fields, models
 from odoo.tools import float_compare, float_is_zero
 
+from .fan_phone import mask_phone, normalize_phone
 from .live_event_processor import QUIET
 from .platforms.base import FetchOrder
 from .platforms.orders import REFUND_STATES, PlatformOrder
@@ -367,13 +368,16 @@ class LiveOrderImporter(models.AbstractModel):
 
     def _delivery_address(self, buyer_id, address, company):
         """The shipping address as a delivery contact of the buyer, as received:
-        masked or encrypted values are kept as they are."""
+        masked or encrypted values are kept as they are; a phone in clear is masked."""
         Partner = self.env["res.partner"].sudo().with_context(**QUIET)
         state = address.province and self.env["res.country.state"].search(
             [("country_id", "=", company.country_id.id), ("name", "=", address.province)], limit=1)
         vals = {
             "type": "delivery", "parent_id": buyer_id, "name": address.name or _("Delivery address"),
-            "phone": address.phone or False, "street": address.street or False,
+            # A number in clear (TikTok, WeChat) is the fan's phone key (set by the
+            # processor), never kept in clear: the contact shows it masked.
+            "phone": (mask_phone(normalize_phone(address.phone)) or address.phone or False) if address.phone else False,
+            "street": address.street or False,
             "street2": address.district or False,
             "city": " ".join(filter(None, [None if state else address.province, address.city])) or False,
             "state_id": state.id if state else False, "zip": address.zip or False,

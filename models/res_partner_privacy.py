@@ -16,7 +16,7 @@ TAGGING_COMMANDS = frozenset({Command.LINK, Command.UNLINK, Command.SET, Command
 # included); the name is replaced. Fields of addons that may be absent are skipped.
 ERASED_PARTNER_FIELDS = (
     "email", "phone", "mobile", "street", "street2", "zip", "city", "state_id", "website", "comment",
-    "function", "title", "ref", "vat", "image_1920",
+    "function", "title", "ref", "vat", "image_1920", "fan_phone_hash", "fan_phone_masked",
 )
 # mail's tracked partner fields: their old values are erased from the chatter too.
 ERASED_TRACKED_FIELDS = ("name", "email", "phone", "mobile", "vat", "contact_address_inline", "street", "city")

@@ -72,6 +72,13 @@ class Room:
     def nickname(self, fan_id):
         return NICKS[hash(fan_id) % len(NICKS)] + fan_id[-3:]
 
+    @staticmethod
+    def union_id(fan_id):
+        """The viewer's Douyin union id: one per person across the apps of the shop's
+        Douyin developer account, the room app and the middleware's alike (each app
+        has its own open ids). The server makes one fan of the ids it joins."""
+        return "dyu-" + fan_id
+
     def step(self):
         """Fans arrive and leave; returns (entered, left[(fan, seconds)])."""
         entered, left = [], []
@@ -264,8 +271,7 @@ class Stream:
         now = int(time.time())
         ref = order["order_ref"]
         event = {"id": self._id("o"), "occurred_at": now, "room_id": self.room_id,
-                 "fan": {"platform": "douyin_shop", "id_type": "open_id", "id": order["buyer"],
-                         "nickname": order["buyer_nickname"]}}
+                 "fan": self.middleware_fan(order["buyer"])}
         if what == "paid":
             data = {"order_ref": ref, "currency": order["currency"], "total": order["total"],
                     "paid_at": order["paid_at"], "address": order["address"],
@@ -349,8 +355,7 @@ class Stream:
 
         def event(kind, fan, **data):
             events.append({"id": self._id(kind), "type": kind, "occurred_at": now, "room_id": self.room_id,
-                           "fan": {"platform": "douyin_shop", "id_type": "open_id", "id": fan,
-                                   "nickname": self.room.nickname(fan)}, "data": data})
+                           "fan": self.middleware_fan(fan), "data": data})
         for fan in entered:
             event("fan.entered", fan)
         for fan, seconds in left:
@@ -372,18 +377,27 @@ class Stream:
             self.events += len(events)
             self.push({"events": events})
 
+    def middleware_fan(self, fan):
+        """The middleware relays the Douyin room: its own open id of the viewer, and
+        the viewer's Douyin union id."""
+        return {"platform": "douyin_live", "id_type": "open_id", "id": fan, "nickname": self.room.nickname(fan),
+                "union_id": self.room.union_id(fan)}
+
     def tick_douyin_live(self):
         self.room.step()
         now_ms = int(time.time() * 1000)
         streams = {
-            "live_comment": [{"msg_id": self._id("c"), "sec_openid": fan, "content": self.rng.choice(COMMENTS),
-                              "nickname": self.room.nickname(fan), "avatar_url": "", "timestamp": now_ms}
+            "live_comment": [{"msg_id": self._id("c"), "sec_openid": fan, "union_id": self.room.union_id(fan),
+                              "content": self.rng.choice(COMMENTS), "nickname": self.room.nickname(fan),
+                              "avatar_url": "", "timestamp": now_ms}
                              for fan in (self.room.someone() for _ in range(self.rng.randint(0, 4)))],
-            "live_like": [{"msg_id": self._id("l"), "sec_openid": fan, "like_num": self.rng.randint(1, 40),
-                           "nickname": self.room.nickname(fan), "timestamp": now_ms}
+            "live_like": [{"msg_id": self._id("l"), "sec_openid": fan, "union_id": self.room.union_id(fan),
+                           "like_num": self.rng.randint(1, 40), "nickname": self.room.nickname(fan),
+                           "timestamp": now_ms}
                           for fan in (self.room.someone() for _ in range(self.rng.randint(0, 3)))],
-            "live_gift": [{"msg_id": self._id("g"), "sec_openid": self.room.someone(), "sec_gift_id": "rose",
-                           "gift_num": 1, "gift_value": 100, "timestamp": now_ms}] if self.rng.random() < 0.1 else [],
+            "live_gift": [{"msg_id": self._id("g"), "sec_openid": fan, "union_id": self.room.union_id(fan),
+                           "sec_gift_id": "rose", "gift_num": 1, "gift_value": 100, "timestamp": now_ms}
+                          for fan in ([self.room.someone()] if self.rng.random() < 0.1 else [])],
         }
         for msg_type, messages in streams.items():
             if messages:

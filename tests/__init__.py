@@ -24,3 +24,4 @@ from . import test_api_kuaishou_shop
 from . import test_api_wechat_channels_shop
 from . import test_api_tiktok_shop
 from . import test_orders_platforms
+from . import test_fan_merge

@@ -9,7 +9,7 @@ ISOLATED_MODELS = [
     "live.channel", "live.session", "live.session.product", "live.fan.identity", "live.event", "live.comment",
     "live.session.fan", "live.fan.stats", "live.channel.sku", "live.order.refund", "res.partner", "sale.order",
     "live.fan.rfm", "live.fan.lifecycle.log", "live.fan.consent", "live.fan.privacy.log", "live.fan.import.preset",
-    "live.fan.category",
+    "live.fan.category", "live.fan.merge.suggestion",
 ]
 
 
@@ -67,6 +67,9 @@ class TestMultiCompany(LiveCommerceCase):
         log = cls.env["live.fan.privacy.log"].search([("partner_id", "=", identity.partner_id.id)])
         preset = cls.env["live.fan.import.preset"].create({
             "name": f"List of {suffix}", "company_id": company.id, "mapping": {"ID": "identity"}})
+        pair = sorted((identity.partner_id | (cls.fan_a if suffix == "a" else cls.fan_b)).ids)
+        suggestion = cls.env["live.fan.merge.suggestion"].create({
+            "partner_a_id": pair[0], "partner_b_id": pair[1], "company_id": company.id, "reason": "nickname"})
         records = {
             "live.channel": relay, "live.session": session, "live.session.product": session.product_line_ids,
             "live.channel.sku": sku, "live.order.refund": refund,
@@ -77,6 +80,7 @@ class TestMultiCompany(LiveCommerceCase):
             "sale.order": order, "live.fan.consent": consent, "live.fan.privacy.log": log,
             "live.fan.import.preset": preset,
             "live.fan.category": identity.partner_id.fan_favourite_category_ids,
+            "live.fan.merge.suggestion": suggestion,
         }
         for model, found in records.items():
             assert found and found.company_id == company, f"no {model} record in {company.name}"

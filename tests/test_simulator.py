@@ -26,6 +26,7 @@ CHANNELS = {
                              "encoding_aes_key": "LiveCommerceDemoEncodingAESKey0123456789abc"},
     "tiktok_shop": {"app_key": "tt-app", "app_secret": "tt-secret", "shop_id": "7495", "shop_cipher": "GCP_tt"},
     "generic": {"app_secret": "generic-secret"},
+    "douyin_live": {"app_secret": "room-secret"},
 }
 
 
@@ -147,3 +148,29 @@ def test_generic_channel_pushes_whole_orders_and_what_follows(sandbox):
         if event.event_type in ORDER_TYPES:
             normalized = adapter.normalize(event.event_type, event.payload, event.room_id, event.occurred_at)
             assert normalized.data.order_ref and event.room_id == ROOM
+
+
+def test_the_room_and_the_middleware_name_each_viewer_by_one_union_id(sandbox):
+    """The Douyin room app and the middleware are apps of one Douyin developer
+    account: each has its own open ids, and both send the viewer's union id, which
+    the server joins into one fan (tests/test_fan_merge.py)."""
+    room, middleware = Recorder("douyin_live", sandbox), Recorder("generic", sandbox)
+    middleware.room, middleware.sells = room.room, False  # one live room, seen by both
+    for _tick in range(30):
+        room.tick()
+        middleware.tick()
+    unions = {}
+    for stream in (room, middleware):
+        adapter = get_adapter(stream.creds.platform)
+        assert stream.inbox
+        for event in stream.inbox:
+            fan = adapter.normalize(event.event_type, event.payload, event.room_id, event.occurred_at).fan
+            [union] = fan.others
+            assert (union.platform, union.id_type) == ("douyin_live", "union_id")
+            unions.setdefault(stream.creds.platform, {})[fan.id] = union.id
+    by_room, by_middleware = unions["douyin_live"], unions["generic"]
+    shared = by_room.keys() & by_middleware.keys()
+    assert shared, "the same viewers show up on both channels"
+    assert all(by_room[viewer] == by_middleware[viewer] for viewer in shared)
+    assert len(set(by_room.values()) | set(by_middleware.values())) == len(by_room.keys() | by_middleware.keys()), \
+        "one union id per viewer"

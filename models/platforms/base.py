@@ -145,12 +145,21 @@ class JsonEventsBody:
 
 @dataclass
 class Fan:
-    """A person as the platform names them; `scope` is 'channel' or 'platform'."""
+    """A person as the platform names them; `scope` is 'channel' or 'platform'.
+
+    `others`: more ids of the same person that hold across a platform's apps (a
+    union id), pushed with this one: the processor attaches them to the fan, and a
+    fan already known by one of them is this fan (one person per union id)."""
     platform: str
     id_type: str
     id: str
     nickname: Optional[str] = None
     avatar: Optional[str] = None
+    others: list = field(default_factory=list)
+
+    def __post_init__(self):
+        # Snapshots store fans as dicts (orders.to_dict): read them back as Fans.
+        self.others = [Fan(**other) if isinstance(other, dict) else other for other in self.others or ()]
 
 
 @dataclass

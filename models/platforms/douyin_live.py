@@ -52,8 +52,13 @@ class DouyinLiveAdapter(Adapter):
     def normalize(self, event_type, payload, room_id, occurred_at):
         if not payload.get("sec_openid"):
             raise ValueError("The message has no sec_openid")
+        # union_id: the viewer's id across the apps of one Douyin developer account,
+        # sent to apps bound to it; the other apps of the account (a middleware
+        # relaying the room) name the same person with it.
+        union_id = payload.get("union_id")
         fan = Fan("douyin_live", "sec_openid", str(payload["sec_openid"]),
-                  payload.get("nickname"), payload.get("avatar_url"))
+                  payload.get("nickname"), payload.get("avatar_url"),
+                  others=[Fan("douyin_live", "union_id", str(union_id))] if union_id else [])
         if event_type == "comment":
             data = {"content": payload.get("content") or ""}
         elif event_type == "like":

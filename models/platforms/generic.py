@@ -53,8 +53,13 @@ class GenericAdapter(Adapter):
         if fan is not None:
             if not isinstance(fan, dict) or not fan.get("id"):
                 raise ValueError("'fan' needs an 'id'")
-            fan = Fan(platform=fan.get("platform") or "generic", id_type=fan.get("id_type") or "user_id",
-                      id=str(fan["id"]), nickname=fan.get("nickname"), avatar=fan.get("avatar"))
+            platform = fan.get("platform") or "generic"
+            union_id = fan.get("union_id")
+            if union_id is not None and (not isinstance(union_id, str) or not union_id):
+                raise ValueError("'fan.union_id' must be a non-empty string")
+            fan = Fan(platform=platform, id_type=fan.get("id_type") or "user_id",
+                      id=str(fan["id"]), nickname=fan.get("nickname"), avatar=fan.get("avatar"),
+                      others=[Fan(platform, "union_id", union_id)] if union_id else [])
         if event_type in ORDER_TYPES:
             check_order_event(payload)
             return NormalizedEvent(event_type, occurred_at, room_id, fan,
