@@ -41,11 +41,10 @@ class LiveFanCategory(models.Model):
         self.env.flush_all()
         params = {"company": company.id, "all": partner_ids is None, "ids": list(partner_ids or []),
                   "now": fields.Datetime.now(), "top": TOP_CATEGORIES}
+        # Rows that stay are updated in place (their ids too: a fan's favourites do
+        # not churn each time its figures are recomputed); the others go.
         cr.execute("""
-            DELETE FROM live_fan_category c
-             WHERE c.company_id = %(company)s AND (%(all)s OR c.partner_id = ANY(%(ids)s::int[]))
-        """, params)
-        cr.execute("""
+            CREATE TEMP TABLE lcc_fan_categories ON COMMIT DROP AS
             WITH fans AS (
                 SELECT p.id FROM res_partner p
                  WHERE p.company_id = %(company)s AND p.is_live_fan AND p.active
@@ -74,12 +73,27 @@ class LiveFanCategory(models.Model):
                        AS rank
                   FROM amounts WHERE amount > 0
             )
+            SELECT fan_id, categ_id, rank, amount, order_count FROM ranked WHERE rank <= %(top)s
+        """, params)
+        cr.execute("""
+            DELETE FROM live_fan_category c
+             WHERE c.company_id = %(company)s AND (%(all)s OR c.partner_id = ANY(%(ids)s::int[]))
+               AND NOT EXISTS (SELECT 1 FROM lcc_fan_categories n
+                                WHERE n.fan_id = c.partner_id AND n.categ_id = c.category_id)
+        """, params)
+        cr.execute("""
             INSERT INTO live_fan_category (partner_id, company_id, category_id, rank, amount, order_count,
                                            create_uid, write_uid, create_date, write_date)
             SELECT fan_id, %(company)s, categ_id, rank, amount, order_count,
                    %(uid)s, %(uid)s, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
-              FROM ranked WHERE rank <= %(top)s
+              FROM lcc_fan_categories ORDER BY fan_id, categ_id
+            ON CONFLICT (partner_id, category_id) DO UPDATE
+               SET rank = EXCLUDED.rank, amount = EXCLUDED.amount, order_count = EXCLUDED.order_count,
+                   write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date
+             WHERE (live_fan_category.rank, live_fan_category.amount, live_fan_category.order_count)
+                   IS DISTINCT FROM (EXCLUDED.rank, EXCLUDED.amount, EXCLUDED.order_count)
         """, dict(params, uid=self.env.uid))
+        cr.execute("DROP TABLE lcc_fan_categories")
         self.invalidate_model()
         self.env["res.partner"].invalidate_model(["fan_favourite_category_ids"])
 

@@ -137,7 +137,7 @@ class TestFanAccess(LiveCommerceCase):
 
     def test_failed_events_and_rfm_segment_have_distinct_names(self):
         states = dict(self.env["live.event"]._fields["state"]._description_selection(self.env))
-        layers = dict(self.env["res.partner"]._fields["fan_value_layer"]._description_selection(self.env))
+        layers = dict(self.env["res.partner"]._fields["fan_rfm_segment"]._description_selection(self.env))
         self.assertEqual(states["failed"], "Failed")
         self.assertEqual(self.env.ref("live_commerce_crm.menu_live_inbox_failed").name, "Failed Events")
         self.assertNotIn(states["failed"], layers.values())
@@ -146,7 +146,7 @@ class TestFanAccess(LiveCommerceCase):
         env_zh = self.env(context=dict(self.env.context, lang="zh_CN"))
         menu_zh = env_zh.ref("live_commerce_crm.menu_live_inbox_failed").name
         state_zh = dict(env_zh["live.event"]._fields["state"]._description_selection(env_zh))["failed"]
-        layers_zh = dict(env_zh["res.partner"]._fields["fan_value_layer"]._description_selection(env_zh))
+        layers_zh = dict(env_zh["res.partner"]._fields["fan_rfm_segment"]._description_selection(env_zh))
         self.assertNotEqual(menu_zh, "Failed Events", "translated")
         self.assertNotIn(menu_zh, layers_zh.values())
         self.assertNotIn(state_zh, layers_zh.values())

@@ -100,7 +100,7 @@ class TestMultiCompany(LiveCommerceCase):
                             self.env[model].with_user(user).search([])
                         continue
                     found = self.env[model].with_user(user).search([("id", "in", (mine | theirs).ids)])
-                    self.assertEqual(found.ids, mine.ids)
+                    self.assertEqual(found.ids, mine.ids, f"{user.login} reads {model}")
                     with self.assertRaises(AccessError):
                         theirs.with_user(user).read(["display_name"])
 
