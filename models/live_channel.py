@@ -271,7 +271,10 @@ class LiveChannel(models.Model):
                 Event._execute_committed(COUNT_REJECTED, {"id": channel_id, "stamp": stamp, "sequence": sequence})
             except psycopg2.errors.UndefinedTable:
                 # A channel inserted without the ORM (a data import in SQL).
-                Event._execute_committed(f"CREATE SEQUENCE IF NOT EXISTS {sequence}", ())
+                try:
+                    Event._execute_committed(f"CREATE SEQUENCE IF NOT EXISTS {sequence}", ())
+                except psycopg2.errors.UniqueViolation:
+                    pass  # IF NOT EXISTS is not atomic: a concurrent rejection created it first
                 Event._execute_committed(COUNT_REJECTED, {"id": channel_id, "stamp": stamp, "sequence": sequence})
         except psycopg2.Error as exc:  # the refusal stands whatever happens to its count
             _logger.warning("Could not count a rejected push on channel %s: %s", channel_id, exc)

@@ -190,7 +190,7 @@ odoo.tools.config.parse_config(["-c", {conf!r}, "-d", {db!r}, "--log-level=warn"
 registry = odoo.modules.registry.Registry({db!r})
 if {stall}:
     from odoo.addons.live_commerce_crm.models.live_event_processor import LiveEventProcessor
-    def stalled(self, events):
+    def stalled(self, events, **_kwargs):
         print("CLAIMED", len(events), flush=True)
         time.sleep(3600)
     LiveEventProcessor._process = stalled
