@@ -112,6 +112,12 @@ class LiveEventProcessor(models.AbstractModel):
                 self.env["live.fan.rfm"]._recompute_fans(touched)
         except Exception:  # noqa: BLE001
             _logger.exception("Recomputing the fans of a processed batch failed; the nightly run will")
+        # Then the tag rules, on the figures just written.
+        try:
+            with self.env.cr.savepoint():
+                self.env["live.fan.tag.runner"]._apply_to_fans(touched)
+        except Exception:  # noqa: BLE001
+            _logger.exception("Applying the fan tag rules to a processed batch failed; the nightly run will")
 
     def _fail(self, works, exc):
         self.env.invalidate_all()
