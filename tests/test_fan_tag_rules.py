@@ -108,7 +108,9 @@ class TestFanTagRules(FanTagCase):
         for fan in (f2, f4, f5):
             self.assertFalse(fan.category_id, fan.name)
             self.assertFalse(fan.live_tag_reason_ids, fan.name)
+        self.Runner._apply(self.company_b)  # company B's nightly run
         self.assertFalse(other_company_rule.reason_ids, "company B's rule never reads company A's fans")
+        self.assertEqual(self.reason(f1, self.intent), reason, "company B's run leaves company A's fans alone")
         # 链接 now weighs 5: f2 and f4 reach the threshold; f4's old 想要 still does not count.
         self.intent.keyword_ids.filtered(lambda k: k.keyword == "链接").weight = 5
         self.nightly()
