@@ -16,6 +16,10 @@ from . import live_comment
 from . import live_fan_stats
 from . import live_fan_rfm
 from . import live_fan_lifecycle_log
+from . import live_fan_tag_rule
+from . import live_fan_tag_reason
+from . import live_fan_tag_runner
+from . import res_partner_tags
 from . import res_company
 from . import res_config_settings
 from . import live_fan_merge_suggestion

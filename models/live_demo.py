@@ -123,6 +123,8 @@ class LiveEvent(models.Model):
         # What the nightly recompute would find: every demo fan's figures, segment,
         # lifecycle stage and value layer (the processor did the buyers already).
         self.env["live.fan.rfm"]._recompute(relay.company_id)
+        # And the tag rules' nightly run: tags with the reasons for them.
+        self.env["live.fan.tag.runner"]._apply(relay.company_id)
         orders = self.env["sale.order"].search([("live_channel_id", "=", relay.id)])
         _logger.info("Demo story: %s events applied, %s orders (%s)", story.count, len(orders),
                      ", ".join(f"{state} {len(group)}" for state, group in orders.grouped("platform_status").items()))

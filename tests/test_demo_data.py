@@ -208,3 +208,11 @@ class TestDemoData(TransactionCase):
         self.assertTrue(champion.live_audience_ids and champion.live_order_count >= 2)
         self.assertGreater(champion.fan_paid_order_count, champion.fan_live_order_count,
                            "orders count across all of the person's sale orders, live or not")
+        # Tags the rules gave, each with its reason.
+        reasons = self.env["live.fan.tag.reason"].search([("partner_id", "in", fans.ids)])
+        self.assertTrue({"VIP", "Repeat Buyer", "High Intent"} <= set(reasons.tag_id.mapped("name")),
+                        reasons.tag_id.mapped("name"))
+        self.assertIn("VIP", champion.live_tag_reason_ids.tag_id.mapped("name"))
+        self.assertTrue(all(reason.tag_id in reason.partner_id.category_id for reason in reasons))
+        tagged_segments = set(reasons.partner_id.mapped("fan_rfm_segment")) - {False}
+        self.assertGreaterEqual(len(tagged_segments), 5, "fans of most segments carry rule tags")

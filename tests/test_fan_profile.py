@@ -171,7 +171,10 @@ class TestFanFilters(FanFiguresCase):
             self.fan(name) for name in ("champion", "at risk", "keen", "watcher", "buyer", "dormant", "new"))
         champion.fan_rfm_segment = "champions"
         at_risk.fan_rfm_segment = "at_risk"
-        keen.category_id = self.env["res.partner.category"].create({"name": "High Intent"})
+        # The comment-keyword rule's tag, whatever it is called (here set by hand);
+        # another tag that reads alike is not it.
+        keen.category_id = self.env.ref("live_commerce_crm.rule_high_intent").tag_id
+        at_risk.category_id = self.env["res.partner.category"].create({"name": "High Intent (old list)"})
         # Watched and never bought: with no order figures yet, or with none paid.
         self.stats(watcher, session_count=2, watch_seconds=300)
         self.stats(keen, session_count=1)

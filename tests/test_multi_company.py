@@ -9,7 +9,7 @@ ISOLATED_MODELS = [
     "live.channel", "live.session", "live.session.product", "live.fan.identity", "live.event", "live.comment",
     "live.session.fan", "live.fan.stats", "live.channel.sku", "live.order.refund", "res.partner", "sale.order",
     "live.fan.rfm", "live.fan.lifecycle.log", "live.fan.consent", "live.fan.privacy.log", "live.fan.import.preset",
-    "live.fan.category", "live.fan.merge.suggestion",
+    "live.fan.category", "live.fan.merge.suggestion", "live.fan.tag.rule", "live.fan.tag.keyword", "live.fan.tag.reason",
 ]
 
 
@@ -35,6 +35,11 @@ class TestMultiCompany(LiveCommerceCase):
         events = [generic_event(f"{suffix}-{kind}", kind, f"fan-{suffix}", room_id=f"room-{suffix}", **data)
                   for kind, data in (("fan.entered", {}), ("comment", {"content": f"hello from {suffix}"}),
                                      ("like", {"count": 3}))]
+        # A company's own tag rule, applied by the processor after the batch.
+        tag_rule = cls.env["live.fan.tag.rule"].create({
+            "name": f"Greeters {suffix}", "kind": "comment_keywords", "company_id": company.id, "threshold": 1,
+            "tag_id": cls.env["res.partner.category"].create({"name": f"Greeter {suffix}"}).id,
+            "keyword_ids": [(0, 0, {"keyword": "hello", "weight": 1})]})
         Event = cls.env["live.event"]
         Event._store(creds, [InboxEvent.make(e["id"], e["type"], e, e["room_id"], e["occurred_at"]) for e in events])
         while Event._process_batch():
@@ -81,6 +86,8 @@ class TestMultiCompany(LiveCommerceCase):
             "live.fan.import.preset": preset,
             "live.fan.category": identity.partner_id.fan_favourite_category_ids,
             "live.fan.merge.suggestion": suggestion,
+            "live.fan.tag.rule": tag_rule, "live.fan.tag.keyword": tag_rule.keyword_ids,
+            "live.fan.tag.reason": identity.partner_id.live_tag_reason_ids,
         }
         for model, found in records.items():
             assert found and found.company_id == company, f"no {model} record in {company.name}"
