@@ -30,6 +30,7 @@ mkdir -p "$LOGS"
 # the tests read, while the demo users read Chinese as in make run.
 say "Fresh test database $DB: installing $MODULE with demo data, as make run does (l10n_cn, English and Chinese)"
 db_psql postgres -c "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)"
+rm -f "$LOGS/install-demo.log"  # Odoo appends: test_install reads this install's log alone
 odoo_bin -c "$CONF" -d "$DB" -i "$MODULE,l10n_cn" --load-language=en_US,zh_CN --stop-after-init --log-level=info \
   --logfile="$LOGS/install-demo.log" \
   || die "Installing $MODULE failed; see $LOGS/install-demo.log"
