@@ -40,6 +40,8 @@ from lxml import etree
 import odoo
 from odoo import SUPERUSER_ID, api
 
+from fan_data import add_fan_stats  # bench/, the script's folder
+
 TARGET_SECONDS = 1.0
 RUNS = 5
 DOMAIN = [("is_live_fan", "=", True)]
@@ -83,14 +85,7 @@ def setup(env, fans):
           FROM (SELECT id, company_id, CASE WHEN fan_rfm_segment IS NULL THEN 0 ELSE 1 + id %% 5 END AS n
                   FROM res_partner WHERE company_id = %s AND name LIKE 'views-bench-%%') p
     """, [company.id])
-    cr.execute("""
-        INSERT INTO live_fan_stats (partner_id, company_id, session_count, comment_count, like_count,
-                                    last_interaction_at, create_date, write_date, create_uid, write_uid)
-        SELECT id, company_id, 1 + (random() * 20)::int, (random() * 30)::int, (random() * 500)::int,
-               now() AT TIME ZONE 'UTC' - random() * interval '400 days',
-               now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', 1, 1
-          FROM res_partner WHERE company_id = %s AND name LIKE 'views-bench-%%' AND random() < 0.8
-    """, [company.id])
+    add_fan_stats(cr, company.id, "views-bench")
     cr.execute("""
         INSERT INTO res_partner_res_partner_category_rel (partner_id, category_id)
         SELECT id, (%(tags)s::int[])[1 + id %% 5] FROM res_partner

@@ -26,6 +26,8 @@ import time
 import odoo
 from odoo import SUPERUSER_ID, api
 
+from fan_data import add_fan_stats  # bench/, the script's folder
+
 TARGET_SECONDS = 60.0
 
 
@@ -85,14 +87,7 @@ def setup(env, fans, reuse=False):
                now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', 1, 1
           FROM (SELECT nextval('res_partner_id_seq') AS id, g FROM generate_series(1, %(fans)s) g) s
     """, {"company": company.id, "fans": fans})
-    cr.execute("""
-        INSERT INTO live_fan_stats (partner_id, company_id, session_count, comment_count, like_count,
-                                    last_interaction_at, create_date, write_date, create_uid, write_uid)
-        SELECT id, company_id, 1 + (random() * 20)::int, (random() * 30)::int, (random() * 500)::int,
-               now() AT TIME ZONE 'UTC' - random() * interval '400 days',
-               now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', 1, 1
-          FROM res_partner WHERE company_id = %s AND name LIKE 'rfm-bench-%%' AND random() < 0.8
-    """, [company.id])
+    add_fan_stats(cr, company.id, "rfm-bench")
     cr.execute("""
         WITH buyers AS (
             SELECT id, 1 + floor(power(random(), 3) * 6)::int AS n

@@ -192,20 +192,12 @@ class LiveFanRfm(models.Model):
     def _cron_recompute(self):
         """Nightly: every fan of every company (recency, dormancy and churn move
         with the calendar, and orders confirmed by hand are counted)."""
-        for company in self.env["res.company"].sudo().search([]):
-            # READ COMMITTED, as the processors: a fan a processor has just written
-            # is waited for, not a serialization failure of the whole night's run.
-            self.env.cr.commit()
-            self.env["live.event"]._read_committed()
-            self._recompute(company)
-            self.env.cr.commit()
+        each_company_nightly(self.env, self._recompute)
 
     @api.model
     def _recompute_fans(self, partner_ids_by_company):
         """After a processed batch: {company id: fan ids} touched by it."""
-        for company_id, partner_ids in partner_ids_by_company.items():
-            if company_id and partner_ids:
-                self._recompute(self.env["res.company"].browse(company_id), sorted(partner_ids))
+        each_touched_company(self.env, partner_ids_by_company, self._recompute)
 
     @api.model
     def _recompute(self, company, partner_ids=None):
@@ -474,6 +466,25 @@ class LiveFanRfm(models.Model):
             self._step("transitions logged", started)
         cr.execute("DROP TABLE lcc_fan_changes")
         return changed
+
+
+def each_company_nightly(env, apply):
+    """`apply(company)` for every company, each in a transaction of its own in READ
+    COMMITTED, as the processors: a fan a processor has just written is waited
+    for, not a serialization failure of the whole night's run."""
+    for company in env["res.company"].sudo().search([]):
+        env.cr.commit()
+        env["live.event"]._read_committed()
+        apply(company)
+        env.cr.commit()
+
+
+def each_touched_company(env, partner_ids_by_company, apply):
+    """`apply(company, fan ids)` per company of {company id: fan ids}, the ids in
+    order (concurrent runs lock the same fans in the same order)."""
+    for company_id, partner_ids in partner_ids_by_company.items():
+        if company_id and partner_ids:
+            apply(env["res.company"].browse(company_id), sorted(partner_ids))
 
 
 def touched_fans(works):

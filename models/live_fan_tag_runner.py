@@ -3,6 +3,8 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
+from .live_fan_rfm import each_company_nightly, each_touched_company
+
 _logger = logging.getLogger(__name__)
 
 # The paid orders of the fans in scope, theirs and their contacts' (delivery
@@ -115,18 +117,12 @@ class LiveFanTagRunner(models.AbstractModel):
     @api.model
     def _cron_apply(self):
         """Nightly, after the fans' figures (live.fan.rfm): every rule on every fan."""
-        for company in self.env["res.company"].sudo().search([]):
-            self.env.cr.commit()
-            self.env["live.event"]._read_committed()
-            self._apply(company)
-            self.env.cr.commit()
+        each_company_nightly(self.env, self._apply)
 
     @api.model
     def _apply_to_fans(self, partner_ids_by_company):
         """After a processed batch: {company id: fan ids} touched by it."""
-        for company_id, partner_ids in partner_ids_by_company.items():
-            if company_id and partner_ids:
-                self._apply(self.env["res.company"].browse(company_id), sorted(partner_ids))
+        each_touched_company(self.env, partner_ids_by_company, self._apply)
 
     @api.model
     def _apply(self, companies, partner_ids=None, rules=None):
