@@ -15,7 +15,6 @@ The file: 100,000 rows, 5% of them repeating an earlier row's phone number in
 another format, 1% rejected (no id and a masked phone), member levels, birthdays,
 amounts. Target: the whole import (dry run excluded) under 120 s.
 """
-import argparse
 import base64
 import io
 import os
@@ -26,8 +25,9 @@ import uuid
 
 import xlsxwriter
 
-import odoo
 from odoo import SUPERUSER_ID, api
+
+from odoo_bench import bench_parser, open_registry  # bench/, the script's folder
 
 HEADERS = ["用户ID", "用户昵称", "手机号", "会员等级", "累计消费金额(元)", "生日", "性别", "所在地区"]
 LEVELS = ["普通会员", "银卡", "金卡", "钻石"]
@@ -121,14 +121,11 @@ def run_ours(env, channel, rows):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("-c", "--config", required=True)
-    parser.add_argument("-d", "--database", required=True)
+    parser = bench_parser()
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--baseline-rows", type=int, default=10_000)
     args = parser.parse_args()
-    odoo.tools.config.parse_config(["-c", args.config, "-d", args.database, "--log-level=warn"])
-    registry = odoo.modules.registry.Registry(args.database)
+    registry = open_registry(args)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         channel = setup(env)

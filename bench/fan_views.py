@@ -26,7 +26,6 @@ Each is loaded once to warm up, then 5 times: the median is printed with its rat
 to the baseline and against the 1 s target. The images (one request each, cached
 by the browser) are not counted.
 """
-import argparse
 import concurrent.futures
 import os
 import statistics
@@ -37,10 +36,11 @@ import time
 import requests
 from lxml import etree
 
-import odoo
 from odoo import SUPERUSER_ID, api
 
-from fan_data import add_fan_stats  # bench/, the script's folder
+# bench/, the script's folder
+from fan_data import add_fan_stats
+from odoo_bench import bench_parser, open_registry
 
 TARGET_SECONDS = 1.0
 RUNS = 5
@@ -170,16 +170,13 @@ def measure(function):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("-c", "--config", required=True)
-    parser.add_argument("-d", "--database", required=True)
+    parser = bench_parser()
     parser.add_argument("--odoo-bin", required=True)
     parser.add_argument("--port", type=int, default=8269)
     parser.add_argument("--logfile", default=os.devnull)
     parser.add_argument("--fans", type=int, default=100_000)
     args = parser.parse_args()
-    odoo.tools.config.parse_config(["-c", args.config, "-d", args.database, "--log-level=warn"])
-    registry = odoo.modules.registry.Registry(args.database)
+    registry = open_registry(args)
     with registry.cursor() as cr:
         company_id = setup(api.Environment(cr, SUPERUSER_ID, {}), args.fans)
     server = subprocess.Popen([sys.executable, args.odoo_bin, "-c", args.config, "-d", args.database,

@@ -14,7 +14,6 @@ Every order has 1 to 3 lines of 40 products with stock, from buyers already know
 processes (Python) and of their PostgreSQL backends is read from /proc, for the
 split. Targets: one processor >= 0.80 of the baseline; two >= 1.5 x one.
 """
-import argparse
 import multiprocessing
 import os
 import sys
@@ -23,6 +22,8 @@ import uuid
 
 import odoo
 from odoo import SUPERUSER_ID, api
+
+from odoo_bench import bench_parser, open_registry  # bench/, the script's folder
 
 BATCH = 100
 PRODUCTS = 40
@@ -148,13 +149,10 @@ def run_ours(args, env, channel, count, processors):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("-c", "--config", required=True)
-    parser.add_argument("-d", "--database", required=True)
+    parser = bench_parser()
     parser.add_argument("--orders", type=int, default=1000)
     args = parser.parse_args()
-    odoo.tools.config.parse_config(["-c", args.config, "-d", args.database, "--log-level=warn"])
-    registry = odoo.modules.registry.Registry(args.database)
+    registry = open_registry(args)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         channel = setup(env)

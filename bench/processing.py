@@ -10,13 +10,13 @@ events from fans never seen before, the rest from 2,000 known fans) in the same 
     if new, create an audience line or write it, write the partner's totals.
 Targets: ours >= 3,000 events/s and >= 20 x naive.
 """
-import argparse
 import sys
 import time
 import uuid
 
-import odoo
 from odoo import api, SUPERUSER_ID
+
+from odoo_bench import bench_parser, open_registry  # bench/, the script's folder
 
 KINDS = ("comment", "like", "like", "gift", "fan.entered", "follow", "like", "share", "comment", "fan.left")
 
@@ -92,14 +92,11 @@ def run_naive(env, channel, events):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("-c", "--config", required=True)
-    parser.add_argument("-d", "--database", required=True)
+    parser = bench_parser()
     parser.add_argument("--events", type=int, default=20000)
     parser.add_argument("--naive-events", type=int, default=1000)
     args = parser.parse_args()
-    odoo.tools.config.parse_config(["-c", args.config, "-d", args.database, "--log-level=warn"])
-    registry = odoo.modules.registry.Registry(args.database)
+    registry = open_registry(args)
     from odoo.addons.live_commerce_crm.models.platforms import Credentials
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})

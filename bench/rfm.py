@@ -20,13 +20,13 @@ Then, each timed on its own and committed:
   * the tag rules over every fan, first and nightly.
 Target: the nightly recompute of 1,000,000 fans under 60 s.
 """
-import argparse
 import time
 
-import odoo
 from odoo import SUPERUSER_ID, api
 
-from fan_data import add_fan_stats  # bench/, the script's folder
+# bench/, the script's folder
+from fan_data import add_fan_stats
+from odoo_bench import bench_parser, open_registry
 
 TARGET_SECONDS = 60.0
 
@@ -135,14 +135,11 @@ def timed(env, function):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("-c", "--config", required=True)
-    parser.add_argument("-d", "--database", required=True)
+    parser = bench_parser()
     parser.add_argument("--fans", type=int, default=1_000_000)
     parser.add_argument("--reuse", action="store_true", help="keep the fans and orders of a previous run")
     args = parser.parse_args()
-    odoo.tools.config.parse_config(["-c", args.config, "-d", args.database, "--log-level=warn"])
-    registry = odoo.modules.registry.Registry(args.database)
+    registry = open_registry(args)
     from odoo.addons.live_commerce_crm.models.live_fan_rfm import LAST_STEPS  # noqa: PLC0415 - once loaded
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
