@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from .live_fan_rfm import fan_paid_orders_sql
+
 # How many favourite categories a fan keeps (the profile shows them all).
 TOP_CATEGORIES = 3
 
@@ -43,31 +45,21 @@ class LiveFanCategory(models.Model):
                   "now": fields.Datetime.now(), "top": TOP_CATEGORIES}
         # Rows that stay are updated in place (their ids too: a fan's favourites do
         # not churn each time its figures are recomputed); the others go.
-        cr.execute("""
+        cr.execute(f"""
             CREATE TEMP TABLE lcc_fan_categories ON COMMIT DROP AS
             WITH fans AS (
                 SELECT p.id FROM res_partner p
                  WHERE p.company_id = %(company)s AND p.is_live_fan AND p.active
                    AND (%(all)s OR p.id = ANY(%(ids)s::int[]))
-            ), buyers AS (
-                SELECT id AS fan_id, id AS partner_id FROM fans
-                UNION ALL
-                SELECT c.parent_id, c.id FROM res_partner c
-                 WHERE c.parent_id IN (SELECT id FROM fans) AND c.is_live_fan IS NOT TRUE
             ), amounts AS (
-                SELECT b.fan_id, t.categ_id,
-                       sum(l.price_total / COALESCE(NULLIF(so.currency_rate, 0), 1)) AS amount,
-                       count(DISTINCT so.id) AS order_count
-                  FROM sale_order so
-                  JOIN buyers b ON b.partner_id = so.partner_id
-                  JOIN sale_order_line l ON l.order_id = so.id
+                SELECT o.fan_id, t.categ_id, sum(l.price_total / o.rate) AS amount,
+                       count(DISTINCT o.order_id) AS order_count
+                  FROM ({fan_paid_orders_sql('fans')}) o
+                  JOIN sale_order_line l ON l.order_id = o.order_id
                   JOIN product_product pp ON pp.id = l.product_id
                   JOIN product_template t ON t.id = pp.product_tmpl_id
-                 WHERE so.company_id = %(company)s
-                   AND (so.platform_paid_at IS NOT NULL OR so.state = 'sale')  -- sale_order.PAID_DOMAIN
-                   AND COALESCE(so.platform_paid_at, so.date_order) <= %(now)s
-                   AND t.categ_id IS NOT NULL AND l.display_type IS NULL
-                 GROUP BY b.fan_id, t.categ_id
+                 WHERE t.categ_id IS NOT NULL AND l.display_type IS NULL
+                 GROUP BY o.fan_id, t.categ_id
             ), ranked AS (
                 SELECT *, row_number() OVER (PARTITION BY fan_id ORDER BY amount DESC, order_count DESC, categ_id)
                        AS rank

@@ -227,26 +227,15 @@ class LiveFanRfm(models.Model):
             (cr.precommit.data.get(TOUCHED_KEY) or {}).pop(company.id, None)
             cr.execute("DELETE FROM live_fan_rfm_queue WHERE company_id = %s", [company.id])
         cr.execute("DROP TABLE IF EXISTS lcc_fan_figures")
-        cr.execute("""
+        cr.execute(f"""
             CREATE TEMP TABLE lcc_fan_figures AS
             WITH fans AS (
                 SELECT p.id, p.fan_since, p.create_date FROM res_partner p
                  WHERE p.company_id = %(company)s AND p.is_live_fan AND p.active
                    AND (%(all)s OR p.id = ANY(%(ids)s::int[]))
-            ), buyers AS (
-                -- a fan buys under its own name and under its contacts' (delivery addresses)
-                SELECT id AS fan_id, id AS partner_id FROM fans
-                UNION ALL
-                SELECT c.parent_id, c.id FROM res_partner c
-                 WHERE c.parent_id IN (SELECT id FROM fans) AND c.is_live_fan IS NOT TRUE
             ), paid AS (
-                SELECT b.fan_id, COALESCE(so.platform_paid_at, so.date_order) AS paid_at, so.live_channel_id,
-                       COALESCE(so.live_gmv, 0) / COALESCE(NULLIF(so.currency_rate, 0), 1) AS gmv,
-                       COALESCE(so.live_refunded_amount, 0) / COALESCE(NULLIF(so.currency_rate, 0), 1) AS refunded
-                  FROM sale_order so JOIN buyers b ON b.partner_id = so.partner_id
-                 WHERE so.company_id = %(company)s
-                   AND (so.platform_paid_at IS NOT NULL OR so.state = 'sale')  -- sale_order.PAID_DOMAIN
-                   AND COALESCE(so.platform_paid_at, so.date_order) <= %(now)s
+                SELECT fan_id, paid_at, live_channel_id, gmv / rate AS gmv, refunded / rate AS refunded
+                  FROM ({fan_paid_orders_sql('fans')}) o
             ), orders AS (
                 SELECT fan_id, count(*) AS order_count, sum(gmv) AS gmv, sum(refunded) AS refunded_amount,
                        count(*) FILTER (WHERE live_channel_id IS NOT NULL) AS live_order_count,
@@ -466,6 +455,28 @@ class LiveFanRfm(models.Model):
             self._step("transitions logged", started)
         cr.execute("DROP TABLE lcc_fan_changes")
         return changed
+
+
+def fan_paid_orders_sql(fans):
+    """SQL of the paid orders of the fans in the relation `fans` (with an `id`
+    column), in %(company)s, paid by %(now)s: the one definition the figures,
+    the favourite categories and the tag rules share. A fan buys under its own
+    name and under its contacts' (delivery addresses); paid is sale.order's
+    PAID_DOMAIN. Rows: fan_id, order_id, paid_at, rate (of the order's currency),
+    live_channel_id, gmv, refunded (in the order's currency)."""
+    return f"""
+        SELECT b.fan_id, so.id AS order_id, COALESCE(so.platform_paid_at, so.date_order) AS paid_at,
+               COALESCE(NULLIF(so.currency_rate, 0), 1) AS rate, so.live_channel_id,
+               COALESCE(so.live_gmv, 0) AS gmv, COALESCE(so.live_refunded_amount, 0) AS refunded
+          FROM (SELECT id AS fan_id, id AS partner_id FROM {fans}
+                UNION ALL
+                SELECT c.parent_id, c.id FROM res_partner c
+                 WHERE c.parent_id IN (SELECT id FROM {fans}) AND c.is_live_fan IS NOT TRUE) b
+          JOIN sale_order so ON so.partner_id = b.partner_id
+         WHERE so.company_id = %(company)s
+           AND (so.platform_paid_at IS NOT NULL OR so.state = 'sale')  -- sale_order.PAID_DOMAIN
+           AND COALESCE(so.platform_paid_at, so.date_order) <= %(now)s
+    """
 
 
 def each_company_nightly(env, apply):

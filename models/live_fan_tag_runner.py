@@ -3,24 +3,12 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
-from .live_fan_rfm import each_company_nightly, each_touched_company
+from .live_fan_rfm import each_company_nightly, each_touched_company, fan_paid_orders_sql
 
 _logger = logging.getLogger(__name__)
 
-# The paid orders of the fans in scope, theirs and their contacts' (delivery
-# addresses), as live.fan.rfm counts them (sale_order.PAID_DOMAIN).
-PAID_ORDERS_SQL = """
-    SELECT b.fan_id, so.id AS order_id, COALESCE(so.platform_paid_at, so.date_order) AS paid_at,
-           COALESCE(NULLIF(so.currency_rate, 0), 1) AS rate
-      FROM (SELECT id AS fan_id, id AS partner_id FROM lcc_tag_fans
-            UNION ALL
-            SELECT c.parent_id, c.id FROM res_partner c
-             WHERE c.parent_id IN (SELECT id FROM lcc_tag_fans) AND c.is_live_fan IS NOT TRUE) b
-      JOIN sale_order so ON so.partner_id = b.partner_id
-     WHERE so.company_id = %(company)s
-       AND (so.platform_paid_at IS NOT NULL OR so.state = 'sale')
-       AND COALESCE(so.platform_paid_at, so.date_order) <= %(now)s
-"""
+# The paid orders of the fans in scope, as live.fan.rfm counts them.
+PAID_ORDERS_SQL = fan_paid_orders_sql("lcc_tag_fans")
 # Each fan's latest paid order, joined as `lo` (the source of the buyers' reasons).
 LAST_ORDER_JOIN = f"""
     LEFT JOIN (SELECT DISTINCT ON (fan_id) fan_id, order_id FROM ({PAID_ORDERS_SQL}) o
