@@ -63,10 +63,11 @@ ensure_venv() {
     say "Python virtualenv: installing Odoo's and the project's pinned requirements into $VENV (a few minutes the first time)"
     [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
     "$VENV/bin/pip" install -qq --upgrade "pip<25" "setuptools<70" wheel
-    "$VENV/bin/pip" install -qq -r "$ROOT/requirements.txt"
-    # Odoo is installed from its source tree, editable, so OCA addons from PyPI
-    # (which depend on the `odoo` distribution) can be added later.
+    # Odoo first, from its source tree, editable and without its dependencies (ours
+    # are pinned below): the OCA addons from PyPI depend on the `odoo` distribution,
+    # which no package index serves.
     "$VENV/bin/pip" install -qq --no-deps --no-build-isolation -e "$ODOO_SRC"
+    "$VENV/bin/pip" install -qq -r "$ROOT/requirements.txt"
     echo "$want" > "$stamp"
   fi
   "$VENV/bin/python" -c "import odoo.release as r; assert r.version_info[:2] == (18, 0), r.version" \
