@@ -37,3 +37,9 @@ from . import res_partner_import
 from . import live_fan_import_preset
 from . import live_fan_category
 from . import res_partner_profile
+from . import res_partner_birthday
+from . import live_flow
+from . import live_flow_step
+from . import live_flow_enrollment
+from . import ir_actions_server
+from . import base_automation

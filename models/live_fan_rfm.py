@@ -80,7 +80,7 @@ class LiveFanRfm(models.Model):
     last_order_at = fields.Datetime(string="Last Order Date", readonly=True)
     window_order_count = fields.Integer(string="Orders in Window", readonly=True)
     window_amount = fields.Monetary(string="Paid in Window", readonly=True)
-    last_activity_at = fields.Datetime(string="Last Activity", readonly=True,
+    last_activity_at = fields.Datetime(string="Last Activity", readonly=True, index=True,
                                        help="The last interaction or paid order, whichever is later.")
     recency_score = fields.Integer(string="R Score", readonly=True)
     frequency_score = fields.Integer(string="F Score", readonly=True)
