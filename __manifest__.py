@@ -65,6 +65,7 @@
         "demo/live_session_demo.xml",
         "demo/fan_demo.xml",
         "demo/live_order_demo.xml",
+        "demo/live_flow_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

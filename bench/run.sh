@@ -13,6 +13,8 @@
 #   bench/run.sh import     fan import wizard (100,000-row .xlsx) vs Odoo's batched ORM create
 #   bench/run.sh views      the fans' list and kanban over 100,000 fans (LCC_BENCH_VIEW_FANS) through
 #                           HTTP vs Odoo's contacts views on the same fans and a bare search_read
+#   bench/run.sh automation the dormant rule over 1,000,000 fans (LCC_BENCH_FANS) vs one search_count,
+#                           coupons for 100,000 of them vs the loyalty module's generation wizard
 #   bench/run.sh            all of them
 # Uses a fresh database `lcc_bench` (no demo data) and Odoo servers on port 8269:
 # prefork with 2 workers and no cron for ingestion (measured alone), with cron
@@ -78,6 +80,11 @@ if [ "$what" = all ] || [ "$what" = rfm ]; then
   reuse=; [ "${LCC_BENCH_REUSE:-}" = 1 ] && reuse=--reuse
   "$VENV/bin/python" "$ROOT/bench/rfm.py" -c "$CONF" -d "$DB" ${LCC_BENCH_FANS:+--fans "$LCC_BENCH_FANS"} $reuse \
     || status=1
+fi
+if [ "$what" = all ] || [ "$what" = automation ]; then
+  reuse=; [ "${LCC_BENCH_REUSE:-}" = 1 ] && reuse=--reuse
+  "$VENV/bin/python" "$ROOT/bench/automation.py" -c "$CONF" -d "$DB" ${LCC_BENCH_FANS:+--fans "$LCC_BENCH_FANS"} \
+    ${LCC_BENCH_HIT:+--hit "$LCC_BENCH_HIT"} $reuse || status=1
 fi
 if [ "$what" = all ] || [ "$what" = views ]; then
   curl -sf "http://127.0.0.1:$PORT/web/health" >/dev/null && die "Port $PORT is taken: stop what listens there first."

@@ -43,3 +43,5 @@ from . import live_flow_step
 from . import live_flow_enrollment
 from . import ir_actions_server
 from . import base_automation
+from . import live_flow_demo
+from . import res_partner_flows

@@ -31,15 +31,19 @@ class BaseAutomation(models.Model):
     live_flow_rule = fields.Boolean(
         compute="_compute_live_flow_rule", store=True, string="Feeds a Live Flow",
         help="Evaluated set-based by Live Commerce's scheduler, every 5 minutes.")
-    live_flow_ids = fields.Many2many("live.flow", compute="_compute_live_flow_rule", string="Live Flows")
+    live_flow_ids = fields.Many2many("live.flow", compute="_compute_live_flow_ids", string="Live Flows")
+
+    @api.depends("action_server_ids.state", "action_server_ids.live_flow_id")
+    def _compute_live_flow_ids(self):
+        for automation in self:
+            automation.live_flow_ids = automation.action_server_ids.filtered(
+                lambda a: a.state == "live_flow").live_flow_id
 
     @api.depends("trigger", "trg_date_calendar_id", "action_server_ids.state", "action_server_ids.live_flow_id")
     def _compute_live_flow_rule(self):
         for automation in self:
-            flows = automation.action_server_ids.filtered(lambda a: a.state == "live_flow").live_flow_id
-            automation.live_flow_ids = flows
-            automation.live_flow_rule = bool(flows) and automation.trigger in TIME_TRIGGERS \
-                and not automation.trg_date_calendar_id
+            automation.live_flow_rule = automation.trigger in TIME_TRIGGERS and not automation.trg_date_calendar_id \
+                and any(action.state == "live_flow" for action in automation.action_server_ids)
 
     @api.model
     def _search(self, domain, *args, **kwargs):
@@ -52,6 +56,11 @@ class BaseAutomation(models.Model):
         # Odoo's scheduler leaves the rules that feed live flows to _live_evaluate.
         return super(BaseAutomation, self.with_context(live_skip_flow_rules=True))._check(
             automatic=automatic, use_new_cursor=use_new_cursor)
+
+    def _update_cron(self):
+        # Odoo's scheduler follows the rules' delays; a Live Commerce manager who
+        # switches a rule or changes its delay may not edit scheduled actions.
+        return super(BaseAutomation, self.sudo())._update_cron()
 
     @api.model
     def _live_evaluate(self, commit=False, now=None):

@@ -75,8 +75,8 @@ class LiveFlow(models.Model):
         """Put the fans behind `records` (fans, or records with a partner) into the
         flow, set-based: one INSERT whatever their number. Returns how many entered."""
         self.ensure_one()
-        fans = self._fans_of(records)
-        if not fans or not self.active or not self.step_ids:
+        fan_ids = self._fan_ids_of(records)
+        if not fan_ids or not self.active or not self.step_ids:
             return 0
         first = self.step_ids[0]
         now = fields.Datetime.now()
@@ -98,7 +98,7 @@ class LiveFlow(models.Model):
         """, {
             "flow": self.id, "company": self.env.company.id, "automation": automation.id if automation else None,
             "step": first.id, "now": now, "next_run": now + first._delay(), "uid": self.env.uid,
-            "ids": fans.ids, "flow_company": self.company_id.id or None, "once": self.once_per_fan,
+            "ids": fan_ids, "flow_company": self.company_id.id or None, "once": self.once_per_fan,
         })
         entered = cr.rowcount
         self.env["live.flow.enrollment"].invalidate_model()
@@ -107,15 +107,23 @@ class LiveFlow(models.Model):
         return entered
 
     @api.model
-    def _fans_of(self, records):
-        """The fans behind records: fans themselves, or the fan of a record's partner
-        (a delivery address counts for the fan it belongs to)."""
+    def _fan_ids_of(self, records):
+        """The fans behind records, in SQL (a rule may hand over 100,000 records):
+        fans themselves, or the fan of a record's partner (a delivery address counts
+        for the fan it belongs to)."""
         if records._name == "res.partner":
-            partners = records
-        elif "partner_id" in records._fields:
-            partners = records.partner_id
+            partner_ids = records.ids
+        elif "partner_id" in records._fields and records._fields["partner_id"].store:
+            records.flush_recordset(["partner_id"])
+            self.env.cr.execute(f'SELECT DISTINCT partner_id FROM "{records._table}" '
+                                "WHERE id = ANY(%s) AND partner_id IS NOT NULL", [records.ids])
+            partner_ids = [row[0] for row in self.env.cr.fetchall()]
         else:
-            return self.env["res.partner"]
-        fans = partners.filtered("is_live_fan")
-        fans |= (partners - fans).parent_id.filtered("is_live_fan")
-        return fans
+            return []
+        self.env["res.partner"].flush_model(["is_live_fan", "parent_id"])
+        self.env.cr.execute("""
+            SELECT DISTINCT CASE WHEN p.is_live_fan THEN p.id ELSE parent.id END
+              FROM res_partner p LEFT JOIN res_partner parent ON parent.id = p.parent_id
+             WHERE p.id = ANY(%s) AND (p.is_live_fan OR parent.is_live_fan)
+        """, [partner_ids])
+        return sorted(row[0] for row in self.env.cr.fetchall())

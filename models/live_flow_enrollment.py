@@ -56,11 +56,13 @@ class LiveFlowEnrollment(models.Model):
         """)
 
     @api.model
-    def _cron_run(self):
+    def _cron_run(self, commit=False):
         """The scheduler's pass: evaluate the time-based automated actions that feed
-        flows, then queue the due steps."""
-        self.env["base.automation"]._live_evaluate(commit=True)
-        self._dispatch_due(commit=True)
+        flows, then queue the due steps; with `commit`, each rule and each round of
+        jobs in a transaction of its own."""
+        self.env["res.partner"]._live_roll_birthdays()
+        self.env["base.automation"]._live_evaluate(commit=commit)
+        self._dispatch_due(commit=commit)
 
     @api.model
     def _dispatch_due(self, flows=None, commit=False):
@@ -149,8 +151,7 @@ class LiveFlowEnrollment(models.Model):
         fans = self.partner_id
         notes = {fan.id: [] for fan in fans}
         if step.tag_ids or step.remove_tag_ids:
-            fans.write({"category_id": [(4, tag.id) for tag in step.tag_ids]
-                        + [(3, tag.id) for tag in step.remove_tag_ids]})
+            self._retag(fans, step)
         if step.activity_type_id:
             self._schedule_activities(step, notes)
         coupons = {}
@@ -173,6 +174,20 @@ class LiveFlowEnrollment(models.Model):
             lines = Markup("").join(Markup("<br/>%s") % line for line in extra)
             bodies[fan_id] = Markup("<p><b>%s</b> (%s)%s</p>") % (title, summary, lines)
         fans._message_log_batch(bodies)
+
+    def _retag(self, fans, step):
+        # As the tag rules do (live.fan.tag.runner): one statement for the batch.
+        cr = self.env.cr
+        if step.tag_ids:
+            cr.execute("""
+                INSERT INTO res_partner_res_partner_category_rel (partner_id, category_id)
+                SELECT f, t FROM unnest(%s::int[]) f, unnest(%s::int[]) t ORDER BY f, t
+                ON CONFLICT DO NOTHING
+            """, (fans.ids, step.tag_ids.ids))
+        if step.remove_tag_ids:
+            cr.execute("DELETE FROM res_partner_res_partner_category_rel WHERE partner_id = ANY(%s) "
+                       "AND category_id = ANY(%s)", (fans.ids, step.remove_tag_ids.ids))
+        fans.invalidate_recordset(["category_id"])
 
     def _schedule_activities(self, step, notes):
         deadline = fields.Date.context_today(self) + relativedelta(days=step.activity_days)
@@ -201,16 +216,21 @@ class LiveFlowEnrollment(models.Model):
             "description": step.flow_id.name,
         })
         vals_list = [wizard._get_coupon_values(enrollment.partner_id) for enrollment in self]
-        cards = self.env["loyalty.card"].sudo().create(vals_list)
+        # Without a creation note and tracking on each card: the fan's chatter says
+        # which coupon it got (a thousand card notes would double the job's time).
+        cards = self.env["loyalty.card"].sudo().with_context(tracking_disable=True).create(vals_list)
         self.env["loyalty.history"].sudo().create([{
             "description": step.flow_id.name, "card_id": card.id, "issued": wizard.points_granted,
         } for card in cards])
+        self.env.cr.execute("""
+            INSERT INTO live_flow_enrollment_coupon_rel (live_flow_enrollment_id, loyalty_card_id)
+            SELECT unnest(%s::int[]), unnest(%s::int[]) ON CONFLICT DO NOTHING
+        """, (self.ids, cards.ids))
+        self.invalidate_recordset(["coupon_ids"])
         by_fan = {}
+        expiry = _(", valid until %s", format_date(self.env, valid_until)) if valid_until else ""
         for enrollment, card in zip(self, cards):
             by_fan[enrollment.partner_id.id] = card
-            enrollment.coupon_ids = [(4, card.id)]
-            expiry = _(", valid until %s", format_date(self.env, card.expiration_date)) \
-                if card.expiration_date else ""
             notes[enrollment.partner_id.id].append(
                 Markup("%s") % _("Coupon %(code)s (%(program)s%(expiry)s)", code=card.code,
                                  program=program.name, expiry=expiry))

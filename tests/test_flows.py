@@ -114,7 +114,7 @@ class TestDormantRule(FlowCase):
         self.env["base.automation"]._check()
         self.assertFalse(self.enrollments(fan, "live_flow_dormant"))
         self.assertEqual(automation.last_run, NOW - timedelta(days=2))
-        self.env["live.flow.enrollment"].with_context(live_flow_sync=True)._cron_run()
+        self.env["live.flow.enrollment"].with_context(live_flow_sync=True)._cron_run(commit=False)
         self.assertEqual(automation.last_run, NOW)
         self.assertEqual(len(self.enrollments(fan, "live_flow_dormant")), 1)
         self.assertTrue(self.coupons(fan, "loyalty_program_comeback"))
@@ -138,8 +138,10 @@ class TestRuleBatches(FlowCase):
         self.assertEqual(self.env["queue.job"].search_count([("model_name", "=", "live.flow.enrollment")]), 3)
         for job in jobs:
             Job.load(self.env, job.uuid).perform()
+        self.env.invalidate_all()
         # The win-back step re-checks the segment: none of these fans is at risk.
-        self.assertEqual(set(flow.enrollment_ids.mapped("state")), {"stopped"})
+        states = flow.enrollment_ids.filtered(lambda e: e.partner_id in fans)
+        self.assertEqual(set(states.mapped("state")), {"stopped"}, [(j.state, j.exc_info) for j in jobs])
 
 
 class TestNewFanRule(FlowCase):
@@ -242,3 +244,31 @@ class TestSegmentEntryRule(FlowCase):
             self.run_due()
         self.assertEqual(fan.activity_ids.summary, "Win-back call")
         self.assertEqual(self.enrollments(fan, "live_flow_winback").state, "done")
+
+
+class TestFlowAccess(FlowCase):
+
+    def test_managers_tune_the_rules_and_flows_others_only_read(self):
+        from odoo.exceptions import AccessError  # noqa: PLC0415
+        flow = self.env.ref("live_commerce_crm.live_flow_dormant")
+        rule = self.env.ref("live_commerce_crm.automation_live_dormant")
+        for role in ("host", "field_controller", "service"):
+            user = self.users[role]
+            self.assertTrue(flow.with_user(user).step_ids)
+            with self.assertRaises(AccessError, msg=role):
+                flow.with_user(user).step_ids[0].delay = 3
+            with self.assertRaises(AccessError, msg=role):
+                rule.with_user(user).trg_date_range = 45
+        manager = self.users["manager"]
+        flow.with_user(manager).step_ids[1].delay = 10
+        rule.with_user(manager).write({"trg_date_range": 45, "active": False})
+        self.assertEqual((rule.trg_date_range, rule.active), (45, False))
+
+    def test_enrollments_stay_in_their_company(self):
+        fan_a = self.fan("fan a")
+        fan_b = self._make_fan(self.channel_b, "oid-b", "fan b")
+        self.env.ref("live_commerce_crm.live_flow_winback")._enroll(fan_a | fan_b)
+        Enrollment = self.env["live.flow.enrollment"]
+        seen_by_b = Enrollment.with_user(self.user_b).search([("partner_id", "in", (fan_a | fan_b).ids)])
+        self.assertEqual(seen_by_b.partner_id, fan_b)
+        self.assertEqual(seen_by_b.company_id, self.company_b)

@@ -47,6 +47,16 @@ class TestLiveCommerceTour(HttpCase):
         no order event failed."""
         self.start_tour("/odoo", "live_commerce_crm_demo_manager_tour", login="admin")
 
+    def test_manager_switches_a_rule_on_and_edits_its_delay(self):
+        """The demo's manager switches the At Risk win-back on and gives the dormant
+        rule 45 days, in Live Commerce's list of automated actions."""
+        at_risk = self.env.ref("live_commerce_crm.automation_live_at_risk")
+        dormant = self.env.ref("live_commerce_crm.automation_live_dormant")
+        at_risk.active = False
+        self.start_tour("/odoo", "live_commerce_crm_automation_manager_tour", login="admin")
+        self.assertTrue(at_risk.active)
+        self.assertEqual((dormant.trg_date_range, dormant.trg_date_range_type), (45, "day"))
+
     def test_operator_filters_champions_and_reads_a_timeline(self):
         """Customer service filters the champions (the demo data has none: these are
         the test's) and reads one's timeline."""

@@ -1,0 +1,152 @@
+"""Automated actions benchmark: the dormant rule over a million fans, and the
+coupons of 100,000 of them, each beside its baseline measured in the same run.
+
+Usage (bench/run.sh automation does it): python bench/automation.py -c ODOO_CONF -d DB [--fans N] [--hit N]
+
+The fans are those of the RFM benchmark's company ("RFM Bench"), made by it when
+they are not there (bench/rfm.py's setup and a first recompute: every fan gets its
+last activity). Then, each timed on its own and committed:
+
+  * baseline: one search_count on live.fan.rfm with the dormant rule's domain
+    and its due window, the least any evaluation of the rule must do;
+  * the rule's evaluation as the 5-minute scheduler runs it when nothing is due,
+    and when --hit fans (default 100,000) fell dormant since its last run: the
+    search and their enrollment in the flow, set-based;
+  * baseline: the loyalty module's own batch generation (loyalty.generate.wizard,
+    mode "selected") of one coupon for each of those fans;
+  * the flow's first step for them, as the jobs run it, batch after batch of 1,000:
+    coupons (the same values as the wizard), the tag, the chatter notes and the
+    messages; with the coupons alone timed apart.
+"""
+import time
+from datetime import timedelta
+
+from odoo import SUPERUSER_ID, api, fields
+
+# bench/, the script's folder
+from odoo_bench import bench_parser, open_registry
+from rfm import analyze, setup
+
+RULE = "live_commerce_crm.automation_live_dormant"
+FLOW = "live_commerce_crm.live_flow_dormant"
+
+
+def timed(env, function):
+    started = time.monotonic()
+    result = function()
+    env.cr.commit()
+    return time.monotonic() - started, result
+
+
+def forget_runs(env, company):
+    """What an earlier run of this benchmark left: enrollments, coupons, notes."""
+    cr = env.cr
+    cr.execute("DELETE FROM live_flow_enrollment WHERE company_id = %s", [company.id])
+    cr.execute("""DELETE FROM loyalty_card WHERE program_id = %s AND partner_id IN
+                  (SELECT id FROM res_partner WHERE company_id = %s)""",
+               [env.ref("live_commerce_crm.loyalty_program_comeback").id, company.id])
+    cr.execute("""DELETE FROM mail_message WHERE model = 'res.partner' AND res_id IN
+                  (SELECT id FROM res_partner WHERE company_id = %s AND name LIKE 'rfm-bench-%%')""", [company.id])
+    env.cr.commit()
+
+
+def main():
+    parser = bench_parser()
+    parser.add_argument("--fans", type=int, default=1_000_000)
+    parser.add_argument("--hit", type=int, default=100_000, help="fans the dormant rule finds due")
+    parser.add_argument("--reuse", action="store_true", help="keep the fans of a previous run")
+    args = parser.parse_args()
+    registry = open_registry(args)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        company, _orders = setup(env, args.fans, args.reuse)
+        analyze(env)
+        cr.execute("SELECT count(*) FROM live_fan_rfm WHERE company_id = %s", [company.id])
+        if cr.fetchone()[0] < args.fans:
+            seconds, _changed = timed(env, lambda: env["live.fan.rfm"]._recompute(company))
+            print(f"Fans' figures computed in {seconds:.0f} s", flush=True)
+        forget_runs(env, company)
+        analyze(env)
+        env.cr.execute("ANALYZE live_flow_enrollment")
+        rule = env.ref(RULE)
+        flow = env.ref(FLOW)
+        env["base.automation"].search([("live_flow_rule", "=", True), ("id", "!=", rule.id)]).active = False
+        now = fields.Datetime.now()
+        # The last run that leaves --hit fans due: the hit-th latest activity older than the delay.
+        cr.execute("""SELECT last_activity_at FROM live_fan_rfm
+                       WHERE company_id = %s AND last_activity_at < %s
+                       ORDER BY last_activity_at DESC OFFSET %s LIMIT 1""",
+                   [company.id, now - timedelta(days=rule.trg_date_range), args.hit - 1])
+        last_run = cr.fetchone()[0] + timedelta(days=rule.trg_date_range)
+
+        def baseline_count(since):
+            start, end = since - timedelta(days=rule.trg_date_range), now - timedelta(days=rule.trg_date_range)
+            return env["live.fan.rfm"].search_count([("company_id", "=", company.id),
+                                                     ("last_activity_at", ">=", start),
+                                                     ("last_activity_at", "<", end)])
+
+        def evaluate(since):
+            rule.last_run = since
+            return len(rule._live_evaluate_one(now=now))
+
+        quiet_since = now - timedelta(minutes=5)
+        base_quiet, _count = timed(env, lambda: baseline_count(quiet_since))
+        eval_quiet, found_quiet = timed(env, lambda: evaluate(quiet_since))
+        base_hit, count = timed(env, lambda: baseline_count(last_run))
+        eval_hit, found = timed(env, lambda: evaluate(last_run))
+        enrolled = env["live.flow.enrollment"].search_count([("flow_id", "=", flow.id), ("state", "=", "running")])
+
+        # The loyalty module's own generation, for the same fans, then undone.
+        fans = env["live.flow.enrollment"].search([("flow_id", "=", flow.id), ("state", "=", "running")]).partner_id
+        program = env.ref("live_commerce_crm.loyalty_program_comeback")
+
+        def wizard():
+            env["loyalty.generate.wizard"].create({
+                "program_id": program.id, "mode": "selected", "customer_ids": [(6, 0, fans.ids)],
+                "valid_until": fields.Date.today() + timedelta(days=14),
+            }).generate_coupons()
+            return env["loyalty.card"].search_count([("program_id", "=", program.id)])
+
+        base_coupons, made = timed(env, wizard)
+        cr.execute("DELETE FROM loyalty_card WHERE program_id = %s", [program.id])
+        env.cr.commit()
+        env.invalidate_all()
+
+        # The flow's first step, batch after batch as the jobs run it.
+        Enrollment = env["live.flow.enrollment"]
+        coupon_seconds = 0.0
+        original = type(Enrollment)._issue_coupons
+
+        def counted(self, step, notes):
+            nonlocal coupon_seconds
+            started = time.monotonic()
+            result = original(self, step, notes)
+            coupon_seconds += time.monotonic() - started
+            return result
+
+        type(Enrollment)._issue_coupons = counted
+        try:
+            step_seconds, jobs = timed(env, lambda: Enrollment.with_context(live_flow_sync=True)._dispatch_due(
+                flows=flow, commit=True))
+        finally:
+            type(Enrollment)._issue_coupons = original
+        issued = env["loyalty.card"].search_count([("program_id", "=", program.id)])
+        print(f"Automated actions, {args.fans:,} fans: the dormant rule ({rule.trg_date_range} days)")
+        print(f"{'search_count, same domain, nothing due':<52} {base_quiet * 1000:>8.0f} ms  (baseline)")
+        print(f"{'rule evaluated, nothing due (every 5 minutes)':<52} {eval_quiet * 1000:>8.0f} ms  "
+              f"{found_quiet} found  {eval_quiet / base_quiet:.1f} x baseline")
+        print(f"{'search_count, same domain, ' + format(count, ',') + ' due':<52} {base_hit * 1000:>8.0f} ms  "
+              "(baseline)")
+        print(f"{'rule evaluated, fans found and enrolled':<52} {eval_hit * 1000:>8.0f} ms  {found:,} found, "
+              f"{enrolled:,} enrolled  {eval_hit / base_hit:.1f} x baseline")
+        print(f"{'loyalty.generate.wizard, one coupon per fan':<52} {base_coupons:>8.1f} s  {made:,} coupons "
+              "(baseline)")
+        print(f"{'flow step, coupons only (batches of 1,000)':<52} {coupon_seconds:>8.1f} s  {issued:,} coupons  "
+              f"{coupon_seconds / base_coupons:.2f} x baseline")
+        print(f"{'flow step, all of it (tag, coupon, note, message)':<52} {step_seconds:>8.1f} s  {jobs} jobs  "
+              f"{len(fans) / step_seconds:,.0f} fans/s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
