@@ -37,3 +37,8 @@ from . import res_partner_import
 from . import live_fan_import_preset
 from . import live_fan_category
 from . import res_partner_profile
+from . import mail_template
+from . import res_company_outbound
+from . import res_config_settings_outbound
+from . import live_message
+from . import res_partner_messages
