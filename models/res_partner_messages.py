@@ -11,7 +11,7 @@ class ResPartner(models.Model):
 
     live_message_ids = fields.One2many("live.message", "partner_id", string="Outbound Messages", readonly=True,
                                        groups=MESSAGE_READERS)
-    live_message_count = fields.Integer(string="Messages", compute="_compute_live_message_count",
+    live_message_count = fields.Integer(string="Outbound Message Count", compute="_compute_live_message_count",
                                         groups=MESSAGE_READERS)
 
     def _compute_live_message_count(self):
