@@ -1,6 +1,6 @@
 import re
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytz
 from markupsafe import Markup
@@ -101,6 +101,8 @@ class LiveMessage(models.Model):
         unknown = set(channels) - {key for key, _label in CHANNELS}
         if unknown:
             raise ValueError(f"Unknown outbound channels: {sorted(unknown)}")
+        if kind not in dict(KINDS):
+            raise ValueError(f"Unknown message kind: {kind!r}")
         if template.model != "res.partner":
             raise ValueError(f"The template {template.name!r} is not for fans (res.partner)")
         company = self.env.company
@@ -113,8 +115,8 @@ class LiveMessage(models.Model):
 
         facts = self._outbound_facts(partners, company)
         quiet_until = self._quiet_until(company, now)
-        quiet_reason = quiet_until and _("quiet hours until %(time)s", time=pytz.utc.localize(quiet_until).astimezone(
-            pytz.timezone(self._company_tz(company))).strftime("%H:%M"))
+        quiet_reason = quiet_until and _("quiet hours until %(time)s",
+                                         time=self._company_local_time(company, quiet_until).strftime("%H:%M"))
         cap_count, cap_days = company.live_message_cap_count, company.live_message_cap_days
         sent_counts = self._recent_marketing_counts(partners, company, now - timedelta(days=cap_days)) \
             if cap_count else {}
@@ -152,8 +154,7 @@ class LiveMessage(models.Model):
         links = {}  # (partner id, channel) -> {field: id} of what was queued
         coupon_context = {"live_message_coupons": {pid: coupon.id for pid, coupon in coupons.items()}}
         if sending.get("email"):
-            mails = template.with_context(**coupon_context).send_mail_batch(
-                sending["email"].ids)
+            mails = template.with_context(**coupon_context).send_mail_batch(sending["email"].ids)
             for mail in mails:
                 links[(mail.res_id, "email")] = {"mail_id": mail.id}
             self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger()
@@ -211,6 +212,10 @@ class LiveMessage(models.Model):
             admin = self.env.ref("base.user_admin", raise_if_not_found=False)
             tz = admin and admin.sudo().tz
         return tz if tz in pytz.all_timezones_set else DEFAULT_TZ
+
+    @api.model
+    def _company_local_time(self, company, utc_naive):
+        return pytz.utc.localize(utc_naive).astimezone(pytz.timezone(self._company_tz(company)))
 
     @api.model
     def _outbound_facts(self, partners, company):
