@@ -5,7 +5,7 @@ from freezegun import freeze_time
 from odoo.exceptions import AccessError
 from odoo.tools import mute_logger
 
-from .common import LiveCommerceCase
+from .common import ApiSandboxCase, LiveCommerceCase
 
 # 02:00 UTC is 10:00 in Shanghai: outside the default quiet hours (22:00-08:00).
 MORNING = "2026-12-07 02:00:00"
@@ -258,3 +258,23 @@ class TestOutboundBatch(OutboundCase):
                                            for fan in (sent - reachable) | (reachable - sent)])
         self.assertEqual(len(reachable.live_message_ids.mail_id), len(reachable.filtered("email")))
         self.assertLess(large - small, 20, f"20 fans: {small} queries, 200 fans: {large}")
+
+
+class TestPlatformMessagesAgainstTheSandbox(ApiSandboxCase):
+    """The platform channel against the local platform API server: no platform
+    documents a buyer-message or coupon-issue call, so none is made."""
+
+    def test_every_platform_skipped_without_calling_its_api(self):
+        self.env.company.write({"live_quiet_hour_start": 0.0, "live_quiet_hour_end": 0.0})  # any time of day
+        welcome = self.env.ref("live_commerce_crm.mail_template_live_welcome")
+        for platform, label in [("douyin_shop", "Douyin Shop"), ("kuaishou_shop", "Kuaishou Shop"),
+                                ("wechat_channels_shop", "WeChat Channels Shop"), ("tiktok_shop", "TikTok Shop")]:
+            channel = self._api_channel(platform, "msg-" + platform.replace("_", "-"))
+            fan = self.env["res.partner"].create({
+                "name": f"Buyer on {label}", "fan_marketing_consent": True, "company_id": channel.company_id.id,
+                "live_identity_ids": [(0, 0, {"channel_id": channel.id, "identity_type": "open_id",
+                                              "value": f"buyer-{platform}"})]})
+            messages = self.env["live.message"]._send_batch(fan, welcome, channels=("platform",))
+            self.assertEqual([(m.channel, m.state, m.reason, m.live_channel_id) for m in messages],
+                             [("platform", "skipped", f"the {label} API has no buyer messages", channel)])
+        self.assertEqual(self.sandbox.calls_to(), [], "no call to any platform")
