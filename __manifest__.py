@@ -19,6 +19,7 @@
         "utm",
         "mail",
         "queue_job",
+        "sms",
     ],
     "data": [
         "security/live_commerce_security.xml",
@@ -56,6 +57,10 @@
         "views/menus.xml",
         "views/live_fan_tag_views.xml",
         "views/res_config_settings_views.xml",
+        "security/live_message_security.xml",
+        "data/mail_template_live_data.xml",
+        "views/live_message_views.xml",
+        "views/res_config_settings_outbound_views.xml",
     ],
     "demo": [
         "demo/company_demo.xml",

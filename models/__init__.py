@@ -45,3 +45,8 @@ from . import ir_actions_server
 from . import base_automation
 from . import live_flow_demo
 from . import res_partner_flows
+from . import mail_template
+from . import res_company_outbound
+from . import res_config_settings_outbound
+from . import live_message
+from . import res_partner_messages

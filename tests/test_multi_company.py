@@ -10,6 +10,7 @@ ISOLATED_MODELS = [
     "live.session.fan", "live.fan.stats", "live.channel.sku", "live.order.refund", "res.partner", "sale.order",
     "live.fan.rfm", "live.fan.lifecycle.log", "live.fan.consent", "live.fan.privacy.log", "live.fan.import.preset",
     "live.fan.category", "live.fan.merge.suggestion", "live.fan.tag.rule", "live.fan.tag.keyword", "live.fan.tag.reason",
+    "live.message",
 ]
 
 
@@ -75,7 +76,10 @@ class TestMultiCompany(LiveCommerceCase):
         pair = sorted((identity.partner_id | (cls.fan_a if suffix == "a" else cls.fan_b)).ids)
         suggestion = cls.env["live.fan.merge.suggestion"].create({
             "partner_a_id": pair[0], "partner_b_id": pair[1], "company_id": company.id, "reason": "nickname"})
+        message = cls.env["live.message"].with_company(company)._send_batch(
+            identity.partner_id, cls.env.ref("live_commerce_crm.mail_template_live_welcome"), kind="service")
         records = {
+            "live.message": message,
             "live.channel": relay, "live.session": session, "live.session.product": session.product_line_ids,
             "live.channel.sku": sku, "live.order.refund": refund,
             "live.fan.identity": identity, "live.event": Event.search([("channel_id", "=", relay.id)]),

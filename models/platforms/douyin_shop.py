@@ -15,8 +15,8 @@ import json
 import time
 
 from .base import Adapter, Fan, InboxEvent, Rejected, check_shop, constant_time_equal, exact_json, register
-from .orders import (Address, ApiClient, ApiError, OrderLine, PlatformOrder, Refund, Shipment, Token, as_int,
-                     as_str, expiry, register_client)
+from .orders import (NOT_SUPPORTED, Address, ApiClient, ApiError, OrderLine, PlatformOrder, Refund, Shipment, Token,
+                     as_int, as_str, expiry, register_client)
 
 TAG_TYPES = {
     "100": "order.created", "101": "order.paid", "102": "order.shipped", "103": "order.completed",
@@ -172,6 +172,12 @@ class DouyinShopClient(ApiClient):
         if not info:
             raise ApiError("not_found", f"Douyin afterSale.Detail: no after-sale {refund_ref}")
         return self._mapped("Douyin afterSale.Detail", refund_from_detail, info, data.get("order_info") or {})
+
+    @classmethod
+    def buyer_message_support(cls):
+        # ../shared/docs/platform-apis.md: Douyin's buyer chat (飞鸽) and shop coupons are not in its
+        # documented open API calls.
+        return NOT_SUPPORTED
 
 
 def _name(part):

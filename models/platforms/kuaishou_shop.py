@@ -19,8 +19,8 @@ import time
 
 from .base import Adapter, Fan, InboxEvent, Rejected, Reply, check_shop, exact_json, register
 from .crypto import aes_cbc_decrypt, aes_cbc_encrypt, pkcs7_pad, pkcs7_unpad
-from .orders import (Address, ApiClient, ApiError, OrderLine, PlatformOrder, Refund, Shipment, Token, as_int,
-                     as_str, expiry, register_client)
+from .orders import (NOT_SUPPORTED, Address, ApiClient, ApiError, OrderLine, PlatformOrder, Refund, Shipment, Token,
+                     as_int, as_str, expiry, register_client)
 
 ZERO_IV = b"\0" * 16
 EVENT_TYPES = {
@@ -201,6 +201,12 @@ class KuaishouShopClient(ApiClient):
         if not data.get("refundId"):
             raise ApiError("not_found", f"Kuaishou open.seller.order.refund.detail: no after-sale {refund_ref}")
         return self._mapped("Kuaishou open.seller.order.refund.detail", refund_from_detail, data)
+
+    @classmethod
+    def buyer_message_support(cls):
+        # ../shared/docs/platform-apis.md: no documented Kuaishou call messages a buyer or hands one
+        # buyer a coupon.
+        return NOT_SUPPORTED
 
 
 def _seconds(milliseconds):

@@ -20,6 +20,8 @@ from .base import Fan, NormalizedEvent
 # The order's state on the platform, in the order it moves; cancelled ends it.
 ORDER_STATUSES = ("created", "paid", "shipped", "completed", "cancelled")
 REFUND_STATES = ("requested", "succeeded", "closed")
+# What a client answers for a call its platform's open API does not offer.
+NOT_SUPPORTED = "not supported"
 
 
 @dataclass
@@ -198,6 +200,20 @@ class ApiClient:
 
     def fetch_refund(self, refund_ref, order_ref=None):
         """An after-sale request as the platform has it now: a Refund. Raises ApiError."""
+        raise NotImplementedError
+
+    # -- outbound messages (models/live_message.py) ----------------------------
+    @classmethod
+    def buyer_message_support(cls):
+        """None when `send_buyer_message` works on this platform, else NOT_SUPPORTED.
+        Asked once per platform before any client is built, so a platform that cannot
+        message buyers costs no call and no credential read."""
+        return NOT_SUPPORTED
+
+    def send_buyer_message(self, buyer_ref, text, coupon_code=None):
+        """Send `text` (and a coupon code) to one buyer through the platform: the
+        platform's message id. Raises ApiError. Only for platforms whose
+        buyer_message_support() is None."""
         raise NotImplementedError
 
     # -- tokens ---------------------------------------------------------------

@@ -18,8 +18,8 @@ import time
 from decimal import Decimal, InvalidOperation
 
 from .base import Adapter, Fan, InboxEvent, Rejected, Reply, check_shop, constant_time_equal, register
-from .orders import (Address, ApiClient, ApiError, OrderLine, PlatformOrder, Refund, Shipment, Token, as_int,
-                     as_str, expiry, register_client, retry_after)
+from .orders import (NOT_SUPPORTED, Address, ApiClient, ApiError, OrderLine, PlatformOrder, Refund, Shipment, Token,
+                     as_int, as_str, expiry, register_client, retry_after)
 
 ORDER_STATUS_TYPES = {
     "UNPAID": "order.created", "ON_HOLD": "order.paid", "AWAITING_SHIPMENT": "order.paid",
@@ -206,6 +206,12 @@ class TiktokShopClient(ApiClient):
             if str(row.get("cancel_id")) == str(refund_ref):
                 return self._mapped("TikTok cancellations", refund_from_cancellation, row)
         raise ApiError("not_found", f"TikTok: no return or cancellation {refund_ref}")
+
+    @classmethod
+    def buyer_message_support(cls):
+        # ../shared/docs/platform-apis.md: no documented TikTok Shop call messages a buyer or issues
+        # a coupon to one buyer.
+        return NOT_SUPPORTED
 
 
 def _currency(amounts, what):

@@ -23,8 +23,8 @@ import time
 from .base import (Adapter, Fan, InboxEvent, Rejected, Reply, check_replay_window, constant_time_equal, exact_json,
                    register)
 from .crypto import aes_cbc_decrypt, aes_cbc_encrypt, pkcs7_pad, pkcs7_unpad
-from .orders import (Address, ApiClient, ApiError, OrderLine, PlatformOrder, Refund, Shipment, Token, as_int,
-                     as_str, expiry, register_client)
+from .orders import (NOT_SUPPORTED, Address, ApiClient, ApiError, OrderLine, PlatformOrder, Refund, Shipment, Token,
+                     as_int, as_str, expiry, register_client)
 
 # What the GET verification may echo (see challenge()): WeChat sends digits.
 PLAIN_ECHOSTR = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -231,6 +231,12 @@ class WechatChannelsShopClient(ApiClient):
         if not document.get("after_sale_order"):
             raise ApiError("not_found", f"WeChat getaftersaleorder: no after-sale {refund_ref}")
         return self._mapped("WeChat getaftersaleorder", refund_from_document, document["after_sale_order"])
+
+    @classmethod
+    def buyer_message_support(cls):
+        # ../shared/docs/platform-apis.md: no documented WeChat Channels shop call messages a buyer
+        # or issues a coupon to one buyer.
+        return NOT_SUPPORTED
 
 
 def order_from_document(order):
