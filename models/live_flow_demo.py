@@ -23,7 +23,14 @@ class LiveFlow(models.Model):
         if picking:
             picking.date_done = fields.Datetime.now() - timedelta(days=16)
         self.env.ref(XMLID % "automation_live_high_intent").active = False  # TODO(sla): once the intent leads land
+        company = self.env.ref(XMLID % "demo_company")
+        company.partner_id.tz = company.partner_id.tz or "Asia/Shanghai"
+        # Whatever the hour of the install, the demo shows the messages sent: quiet
+        # hours are lifted while the rules catch up, then put back.
+        quiet = company.live_quiet_hour_start, company.live_quiet_hour_end
+        company.live_quiet_hour_end = company.live_quiet_hour_start
         automations = self.env["base.automation"].search([("live_flow_rule", "=", True)])
         automations.last_run = fields.Datetime.now() - timedelta(days=365)
         self.env["base.automation"]._live_evaluate()
         self.env["live.flow.enrollment"].with_context(live_flow_sync=True)._dispatch_due()
+        company.live_quiet_hour_start, company.live_quiet_hour_end = quiet

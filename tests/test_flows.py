@@ -70,6 +70,41 @@ class TestDormantRule(FlowCase):
         self.assertFalse(self.enrollments(awake, "live_flow_dormant"))
         self.assertFalse(self.coupons(awake, "loyalty_program_comeback"))
 
+    def test_the_coupon_goes_out_by_email_to_a_fan_who_consented(self):
+        fan = self.fan("sleeper", interacted_days_ago=31)
+        fan.write({"email": "sleeper@example.com", "fan_marketing_consent": True})
+        silent = self.fan("no consent", interacted_days_ago=31)
+        silent.email = "silent@example.com"
+        self.recompute()
+        self.run_rule("automation_live_dormant", last_run=NOW - timedelta(days=2))
+        coupon = self.coupons(fan, "loyalty_program_comeback")
+        message = self.env["live.message"].search([("partner_id", "=", fan.id)])
+        self.assertEqual((message.state, message.channel, message.coupon_id), ("sent", "email", coupon))
+        self.assertIn(coupon.code, message.mail_id.body_html)
+        # No consent: the coupon is issued, the message is not sent, and the fan's chatter says why.
+        blocked = self.env["live.message"].search([("partner_id", "=", silent.id)])
+        self.assertEqual(blocked.state, "blocked")
+        self.assertTrue(self.coupons(silent, "loyalty_program_comeback"))
+        self.assertIn(blocked.reason, self.notes(silent))
+
+    def test_quiet_hours_postpone_the_step_with_its_coupon(self):
+        self.company_a.partner_id.tz = "Asia/Shanghai"
+        fan = self.fan("sleeper", interacted_days_ago=31)
+        fan.write({"email": "sleeper@example.com", "fan_marketing_consent": True})
+        self.recompute()
+        late = datetime(2026, 6, 30, 15, 30)  # 23:30 in Shanghai
+        with freeze_time(late):
+            self.run_rule("automation_live_dormant", last_run=late - timedelta(days=2))
+        enrollment = self.enrollments(fan, "live_flow_dormant")
+        self.assertEqual((enrollment.step_id.name, enrollment.next_run_at),
+                         ("Come-back coupon", datetime(2026, 7, 1, 0, 0)))  # 08:00 in Shanghai
+        self.assertFalse(self.coupons(fan, "loyalty_program_comeback"))
+        self.assertFalse(self.env["live.message"].search([("partner_id", "=", fan.id)]))
+        with freeze_time(datetime(2026, 7, 1, 0, 1)):
+            self.run_due()
+        self.assertTrue(self.coupons(fan, "loyalty_program_comeback"))
+        self.assertEqual(self.env["live.message"].search([("partner_id", "=", fan.id)]).state, "sent")
+
     def test_a_fan_who_came_back_leaves_before_the_reminder(self):
         fan = self.fan("sleeper", interacted_days_ago=31)
         self.recompute()
