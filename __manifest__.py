@@ -19,6 +19,7 @@
         "utm",
         "mail",
         "queue_job",
+        "crm",
     ],
     "data": [
         "security/live_commerce_security.xml",
@@ -53,6 +54,11 @@
         "views/menus.xml",
         "views/live_fan_tag_views.xml",
         "views/res_config_settings_views.xml",
+        "security/live_lead_sla_security.xml",
+        "data/live_lead_sla_data.xml",
+        "views/live_lead_sla_views.xml",
+        "views/crm_lead_views.xml",
+        "views/res_config_settings_intent_sla_views.xml",
     ],
     "demo": [
         "demo/company_demo.xml",
@@ -62,6 +68,7 @@
         "demo/live_session_demo.xml",
         "demo/fan_demo.xml",
         "demo/live_order_demo.xml",
+        "demo/crm_intent_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -13,6 +13,8 @@
 #   bench/run.sh import     fan import wizard (100,000-row .xlsx) vs Odoo's batched ORM create
 #   bench/run.sh views      the fans' list and kanban over 100,000 fans (LCC_BENCH_VIEW_FANS) through
 #                           HTTP vs Odoo's contacts views on the same fans and a bare search_read
+#   bench/run.sh sla        the first-contact SLA escalation job over 1,000 breached clocks
+#                           (LCC_BENCH_SLA_CLOCKS) vs a search_count of the due clocks
 #   bench/run.sh            all of them
 # Uses a fresh database `lcc_bench` (no demo data) and Odoo servers on port 8269:
 # prefork with 2 workers and no cron for ingestion (measured alone), with cron
@@ -84,5 +86,9 @@ if [ "$what" = all ] || [ "$what" = views ]; then
   mkdir -p "$DATA/logs"
   "$VENV/bin/python" "$ROOT/bench/fan_views.py" -c "$CONF" -d "$DB" --odoo-bin "$ODOO_SRC/odoo-bin" --port "$PORT" \
     --logfile "$DATA/logs/bench-views.log" ${LCC_BENCH_VIEW_FANS:+--fans "$LCC_BENCH_VIEW_FANS"} || status=1
+fi
+if [ "$what" = all ] || [ "$what" = sla ]; then
+  "$VENV/bin/python" "$ROOT/bench/sla.py" -c "$CONF" -d "$DB" ${LCC_BENCH_SLA_CLOCKS:+--clocks "$LCC_BENCH_SLA_CLOCKS"} \
+    || status=1
 fi
 exit $status

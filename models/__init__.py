@@ -37,3 +37,11 @@ from . import res_partner_import
 from . import live_fan_import_preset
 from . import live_fan_category
 from . import res_partner_profile
+from . import res_company_intent_sla
+from . import res_config_settings_intent_sla
+from . import crm_team
+from . import crm_lead
+from . import live_lead_sla
+from . import mail_activity
+from . import res_partner_intent
+from . import live_demo_intent
