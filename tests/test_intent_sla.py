@@ -228,6 +228,8 @@ class TestIntentSla(LiveCommerceCase):
                                           "user_id": self.user_b.id}])
         self.assertRecordValues(lead_b.live_sla_ids, [{"company_id": self.company_b.id,
                                                        "deadline": T0 + timedelta(hours=1)}])
+        self._escalate(T0 + timedelta(minutes=50))
+        self.assertFalse(lead_b.live_sla_ids.warned_at, "10 minutes left: company B warns at 5")
         self._escalate(T0 + timedelta(minutes=56))
         self.assertTrue(lead_b.live_sla_ids.warned_at, "company B warns 5 minutes before")
         self.assertFalse(lead_a.live_sla_ids.warned_at)
