@@ -42,6 +42,7 @@ def setup(env, clocks):
         "groups_id": [Command.link(env.ref("sales_team.group_sale_salesman").id)],
     } for login in missing])
     leader = env.ref("base.user_admin")
+    leader.company_ids = [Command.link(company.id)]
     team = env["crm.team"].search([("name", "=", "SLA Bench"), ("company_id", "=", company.id)]) \
         or env["crm.team"].create({"name": "SLA Bench", "company_id": company.id, "user_id": leader.id})
     team.crm_team_member_ids = [Command.clear()] + [

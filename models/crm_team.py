@@ -42,8 +42,10 @@ class CrmTeam(models.Model):
             quota[best] -= 1
             workload[best.user_id.id] += 1
             by_user[best.user_id] |= lead
+        # As CRM's assignment does: no "you have been assigned" email per opportunity;
+        # the First Contact activity shows in the salesperson's activities.
         for user, user_leads in by_user.items():
-            user_leads.write({"user_id": user.id})
+            user_leads.with_context(mail_auto_subscribe_no_notify=True).write({"user_id": user.id})
         assigned = self.env["crm.lead"].union(*by_user.values())
         return leads - assigned
 

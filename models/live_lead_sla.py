@@ -134,6 +134,9 @@ class LiveLeadSla(models.Model):
             self.env.ref("live_commerce_crm.ir_cron_live_lead_sla_escalate")._trigger()
 
     def _warn_due(self, company, limit):
+        """A note on each opportunity whose deadline is near, its salesperson as
+        recipient; once per clock. The emails go out with the mail queue, not in
+        the job."""
         now = fields.Datetime.now()
         clocks = self.search([
             ("company_id", "=", company.id), ("outcome", "=", "running"), ("warned_at", "=", False),
@@ -141,7 +144,7 @@ class LiveLeadSla(models.Model):
         ], order="deadline", limit=limit)
         clocks.write({"warned_at": now})
         for clock in clocks:
-            clock.lead_id.message_post(
+            clock.lead_id.with_context(mail_notify_force_send=False).message_post(
                 body=self.env._("First contact with %(fan)s is due by %(deadline)s.",
                                 fan=clock.lead_id.partner_id.display_name, deadline=clock._deadline_text()),
                 partner_ids=clock.user_id.partner_id.ids, subtype_xmlid="mail.mt_note", message_type="comment")
@@ -149,7 +152,8 @@ class LiveLeadSla(models.Model):
 
     def _escalate_due(self, company, limit):
         """Breached clocks: recorded, the opportunity given to the next salesperson
-        (a new clock for them), the team leader told on the opportunity."""
+        (a new clock for them), a note on it, and one message per team and run to
+        its leader listing the breaches (not one email per opportunity)."""
         now = fields.Datetime.now()
         clocks = self.search([
             ("company_id", "=", company.id), ("outcome", "=", "running"), ("deadline", "<=", now),
@@ -158,18 +162,17 @@ class LiveLeadSla(models.Model):
             return clocks
         clocks.write({"outcome": "breached", "breached_at": now, "met_rate": 0.0, "breached_rate": 100.0})
         clocks.activity_id.unlink()
-        leads = clocks.lead_id.filtered("active")
         by_team = defaultdict(lambda: self.env["crm.lead"])
-        for lead in leads:
+        for lead in clocks.lead_id.filtered("active"):
             by_team[lead.team_id] |= lead
         for team, team_leads in by_team.items():
             if team:
                 team._live_assign_intent_leads(team_leads)
+        bodies, lines = {}, defaultdict(list)
         for clock in clocks:
             lead = clock.lead_id
             new_user = lead.user_id if lead.user_id != clock.user_id else self.env["res.users"]
             clock.reassigned_to_id = new_user
-            leader = lead.team_id.user_id
             if new_user:
                 body = self.env._("%(user)s did not contact %(fan)s by %(deadline)s: the opportunity goes to "
                                   "%(new_user)s.", user=clock.user_id.name, fan=lead.partner_id.display_name,
@@ -178,8 +181,17 @@ class LiveLeadSla(models.Model):
                 body = self.env._("%(user)s did not contact %(fan)s by %(deadline)s, and no other salesperson of "
                                   "the team can take the opportunity.", user=clock.user_id.name,
                                   fan=lead.partner_id.display_name, deadline=clock._deadline_text())
-            lead.message_post(body=Markup("<p>%s</p>") % body, partner_ids=leader.partner_id.ids,
-                              subtype_xmlid="mail.mt_note", message_type="comment")
+            bodies[lead.id] = Markup("<p>%s</p>") % body
+            lines[lead.team_id].append(Markup("<li>%s: %s</li>") % (lead._get_html_link(), body))
+        self.env["crm.lead"].browse(bodies)._message_log_batch(bodies=bodies)
+        for team, team_lines in lines.items():
+            if not team:
+                continue
+            team.with_context(mail_notify_force_send=False).message_post(
+                body=Markup("<p>%s</p><ul>%s</ul>") % (
+                    self.env._("First-contact deadlines missed in %(team)s:", team=team.name),
+                    Markup("").join(team_lines)),
+                partner_ids=team.user_id.partner_id.ids, subtype_xmlid="mail.mt_note", message_type="comment")
         _logger.info("First-contact SLA: %s clock(s) breached in %s, %s reassigned", len(clocks), company.name,
                      len(clocks.filtered("reassigned_to_id")))
         return clocks

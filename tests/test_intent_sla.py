@@ -192,7 +192,12 @@ class TestIntentSla(LiveCommerceCase):
             "deadline": T0 + timedelta(hours=4, minutes=4),
         }])
         self.assertEqual(second_clock.activity_id.user_id, second_user)
-        self.assertEqual(len(self._notified(lead, self.leader.partner_id)), 1, "the team leader is told")
+        told = self._notified(self.team, self.leader.partner_id)
+        self.assertEqual(len(told), 1, "the team leader is told, once for the run")
+        self.assertIn(lead.name, told.body)
+        self.assertIn(second_user.name, told.body)
+        self.assertTrue(lead.message_ids.filtered(lambda m: second_user.name in m.body and first_user.name in m.body),
+                        "the breach is noted on the opportunity")
         # The second salesperson lets it pass too: the third member gets it, not the first.
         self._escalate(T0 + timedelta(hours=4, minutes=5))
         self.assertEqual(lead.user_id, self.team.crm_team_member_ids.user_id - first_user - second_user)
@@ -205,7 +210,7 @@ class TestIntentSla(LiveCommerceCase):
         self.assertEqual(lead.user_id, self.host)
         self.assertEqual(lead.live_sla_ids.outcome, "breached")
         self.assertFalse(lead.live_sla_ids.reassigned_to_id)
-        self.assertEqual(len(self._notified(lead, self.leader.partner_id)), 1)
+        self.assertIn("no other salesperson", self._notified(self.team, self.leader.partner_id).body)
 
     def test_lost_before_deadline_cancels_clock(self):
         lead = self._open(self.fan)
