@@ -2,6 +2,7 @@ from datetime import datetime, timedelta
 
 from freezegun import freeze_time
 
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from .common import LiveCommerceCase
@@ -212,6 +213,28 @@ class TestIntentSla(LiveCommerceCase):
         self.assertFalse(lead.live_sla_ids.reassigned_to_id)
         self.assertIn("no other salesperson", self._notified(self.team, self.leader.partner_id).body)
 
+    def test_contact_after_deadline_is_breached(self):
+        lead = self._open(self.fan)
+        user = lead.user_id
+        with freeze_time(T0 + timedelta(hours=2, minutes=2)):  # before the job came round
+            lead.live_sla_ids.activity_id.with_user(user).action_done()
+        self.assertRecordValues(lead.live_sla_ids, [{
+            "outcome": "breached", "contacted_at": T0 + timedelta(hours=2, minutes=2),
+            "breached_at": T0 + timedelta(hours=2), "breached_rate": 100.0}])
+        self._escalate(T0 + timedelta(hours=2, minutes=5))
+        self.assertEqual(lead.user_id, user, "contacted: nothing to escalate")
+
+    def test_reassigned_by_hand_restarts_clock(self):
+        lead = self._open(self.fan)
+        first = lead.live_sla_ids
+        other = (self.host | self.service | self.controller) - lead.user_id
+        with freeze_time(T0 + timedelta(minutes=30)):
+            lead.user_id = other[0]
+        self.assertEqual(first.outcome, "cancelled", "before the deadline: not counted")
+        self.assertFalse(first.activity_id)
+        self.assertRecordValues(lead.live_sla_ids - first, [{
+            "user_id": other[0].id, "outcome": "running", "deadline": T0 + timedelta(hours=2, minutes=30)}])
+
     def test_lost_before_deadline_cancels_clock(self):
         lead = self._open(self.fan)
         with freeze_time(T0 + timedelta(minutes=30)):
@@ -241,6 +264,12 @@ class TestIntentSla(LiveCommerceCase):
         self._escalate(T0 + timedelta(minutes=61))
         self.assertEqual(lead_b.live_sla_ids.outcome, "breached")
         self.assertEqual(lead_a.live_sla_ids.outcome, "running", "company A's deadline is 2 hours")
+        # Each company's managers read its clocks, not the other's.
+        clocks = (lead_a | lead_b).live_sla_ids
+        for manager, own in ((self.leader, lead_a), (self.user_b, lead_b)):
+            self.assertEqual(self.Sla.with_user(manager).search([("id", "in", clocks.ids)]), own.live_sla_ids)
+            with self.assertRaises(AccessError):
+                (clocks - own.live_sla_ids).with_user(manager).read(["outcome"])
 
     def test_salespeople_see_their_own_leads_and_clocks_managers_all(self):
         self.team.crm_team_member_ids.filtered(lambda m: m.user_id == self.controller).unlink()
