@@ -54,12 +54,12 @@ class LiveLeadSla(models.Model):
     breached_rate = fields.Float(string="Breached (%)", aggregator="avg", readonly=True)
     contact_minutes = fields.Float(string="Minutes to Contact", aggregator="avg", readonly=True)
 
-    # The escalation job's two searches: running clocks by deadline.
     _sql_constraints = [
         ("deadline_after_start", "CHECK(deadline >= started_at)", "The deadline cannot come before the assignment."),
     ]
 
     def init(self):
+        # The escalation job's two searches: a company's running clocks by deadline.
         self.env.cr.execute("""CREATE INDEX IF NOT EXISTS live_lead_sla_running_deadline_idx
                                    ON live_lead_sla (company_id, deadline) WHERE outcome = 'running'""")
 

@@ -19,10 +19,12 @@ class ResPartner(models.Model):
         fans (base.automation), so it works as the system: the caller need not see
         the team nor other salespeople's opportunities.
 
-        :param session: the live.session where the intent showed; by default each
-            fan's latest session.
+        :param session: the live.session (or its id) where the intent showed; by
+            default each fan's latest session.
         :return: the fans' open high-intent opportunities, new and existing.
         """
+        if isinstance(session, int):
+            session = self.env["live.session"].browse(session)
         fans = self.filtered("is_live_fan")
         Lead = self.env["crm.lead"].sudo()
         if not fans:
