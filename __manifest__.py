@@ -20,6 +20,7 @@
         "mail",
         "queue_job",
         "sms",
+        "crm",
     ],
     "data": [
         "security/live_commerce_security.xml",
@@ -61,6 +62,11 @@
         "data/live_flow_data.xml",
         "views/live_message_views.xml",
         "views/res_config_settings_outbound_views.xml",
+        "security/live_lead_sla_security.xml",
+        "data/live_lead_sla_data.xml",
+        "views/live_lead_sla_views.xml",
+        "views/crm_lead_views.xml",
+        "views/res_config_settings_intent_sla_views.xml",
     ],
     "demo": [
         "demo/company_demo.xml",
@@ -70,6 +76,7 @@
         "demo/live_session_demo.xml",
         "demo/fan_demo.xml",
         "demo/live_order_demo.xml",
+        "demo/crm_intent_demo.xml",
         "demo/live_flow_demo.xml",
     ],
     "assets": {

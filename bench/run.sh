@@ -15,6 +15,8 @@
 #                           HTTP vs Odoo's contacts views on the same fans and a bare search_read
 #   bench/run.sh automation the dormant rule over 1,000,000 fans (LCC_BENCH_FANS) vs one search_count,
 #                           coupons for 100,000 of them vs the loyalty module's generation wizard
+#   bench/run.sh sla        the first-contact SLA escalation job over 1,000 breached clocks
+#                           (LCC_BENCH_SLA_CLOCKS) vs a search_count of the due clocks
 #   bench/run.sh            all of them
 # Uses a fresh database `lcc_bench` (no demo data) and Odoo servers on port 8269:
 # prefork with 2 workers and no cron for ingestion (measured alone), with cron
@@ -91,5 +93,9 @@ if [ "$what" = all ] || [ "$what" = views ]; then
   mkdir -p "$DATA/logs"
   "$VENV/bin/python" "$ROOT/bench/fan_views.py" -c "$CONF" -d "$DB" --odoo-bin "$ODOO_SRC/odoo-bin" --port "$PORT" \
     --logfile "$DATA/logs/bench-views.log" ${LCC_BENCH_VIEW_FANS:+--fans "$LCC_BENCH_VIEW_FANS"} || status=1
+fi
+if [ "$what" = all ] || [ "$what" = sla ]; then
+  "$VENV/bin/python" "$ROOT/bench/sla.py" -c "$CONF" -d "$DB" ${LCC_BENCH_SLA_CLOCKS:+--clocks "$LCC_BENCH_SLA_CLOCKS"} \
+    || status=1
 fi
 exit $status

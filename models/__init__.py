@@ -50,3 +50,11 @@ from . import res_company_outbound
 from . import res_config_settings_outbound
 from . import live_message
 from . import res_partner_messages
+from . import res_company_intent_sla
+from . import res_config_settings_intent_sla
+from . import crm_team
+from . import crm_lead
+from . import live_lead_sla
+from . import mail_activity
+from . import res_partner_intent
+from . import live_demo_intent

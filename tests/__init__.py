@@ -25,3 +25,4 @@ from . import test_api_wechat_channels_shop
 from . import test_api_tiktok_shop
 from . import test_orders_platforms
 from . import test_fan_merge
+from . import test_intent_sla
