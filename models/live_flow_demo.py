@@ -22,7 +22,6 @@ class LiveFlow(models.Model):
             ("sale_id.live_channel_id", "!=", False)], limit=1)
         if picking:
             picking.date_done = fields.Datetime.now() - timedelta(days=16)
-        self.env.ref(XMLID % "automation_live_high_intent").active = False  # TODO(sla): once the intent leads land
         company = self.env.ref(XMLID % "demo_company")
         company.partner_id.tz = company.partner_id.tz or "Asia/Shanghai"
         # Whatever the hour of the install, the demo shows the messages sent: quiet

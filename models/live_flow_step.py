@@ -23,6 +23,7 @@ class LiveFlowStep(models.Model):
     _order = "flow_id, sequence, id"
 
     flow_id = fields.Many2one("live.flow", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="flow_id.company_id", store=True, index=True)
     sequence = fields.Integer(default=10)
     name = fields.Char(required=True, translate=True)
     delay = fields.Integer(

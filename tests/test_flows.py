@@ -204,6 +204,35 @@ class TestNewFanRule(FlowCase):
         self.assertFalse(self.env["live.flow.enrollment"].search([("partner_id", "=", contact.id)]))
 
 
+class TestHighIntentRule(FlowCase):
+
+    def test_a_fan_tagged_high_intent_becomes_an_assigned_opportunity_with_its_clock(self):
+        team = self.env["crm.team"].create({
+            "name": "Live Sales A", "company_id": self.company_a.id,
+            "crm_team_member_ids": [Command.create({"user_id": self.salesperson.id, "assignment_max": 300})]})
+        self.company_a.live_intent_team_id = team
+        fan = self.fan("wants the link")
+        gifter = self.fan("big gifter")
+        rule = self.env.ref("live_commerce_crm.rule_high_intent")
+        reasons = self.env["live.fan.tag.reason"].sudo().create([{
+            "partner_id": fan.id, "tag_id": rule.tag_id.id, "rule_id": rule.id, "company_id": self.company_a.id,
+            "value": 3, "hits": 2, "date": NOW - timedelta(minutes=2)}, {
+            "partner_id": gifter.id, "tag_id": self.env.ref("live_commerce_crm.tag_big_gifter").id,
+            "rule_id": self.env.ref("live_commerce_crm.rule_big_gifter").id, "company_id": self.company_a.id,
+            "value": 500, "hits": 1, "date": NOW - timedelta(minutes=2)}])
+        self.assertEqual(len(reasons), 2)
+        self.run_rule("automation_live_high_intent", last_run=NOW - timedelta(minutes=5))
+        lead = self.env["crm.lead"].search([("partner_id", "=", fan.id), ("live_intent", "=", True)])
+        self.assertEqual((lead.team_id, lead.user_id, lead.type), (team, self.salesperson, "opportunity"))
+        self.assertEqual(lead.live_sla_deadline, NOW + timedelta(hours=2))
+        self.assertFalse(self.env["crm.lead"].search([("partner_id", "=", gifter.id)]))
+        # The rule finds the fan again (a new keyword comment): still one opportunity.
+        reasons[0].date = NOW + timedelta(minutes=1)
+        with freeze_time(NOW + timedelta(minutes=5)):
+            self.run_rule("automation_live_high_intent", last_run=NOW)
+        self.assertEqual(self.env["crm.lead"].search_count([("partner_id", "=", fan.id)]), 1)
+
+
 class TestVipRule(FlowCase):
 
     def test_vip_upgrade_tags_and_sets_the_vip_pricelist(self):

@@ -10,7 +10,7 @@ ISOLATED_MODELS = [
     "live.session.fan", "live.fan.stats", "live.channel.sku", "live.order.refund", "res.partner", "sale.order",
     "live.fan.rfm", "live.fan.lifecycle.log", "live.fan.consent", "live.fan.privacy.log", "live.fan.import.preset",
     "live.fan.category", "live.fan.merge.suggestion", "live.fan.tag.rule", "live.fan.tag.keyword", "live.fan.tag.reason",
-    "live.message",
+    "live.message", "live.flow", "live.flow.step", "live.flow.enrollment",
 ]
 # Models whose rows a salesperson reads only when they are theirs (and managers all
 # of their companies'): isolated between companies in their own tests.
@@ -81,8 +81,13 @@ class TestMultiCompany(LiveCommerceCase):
             "partner_a_id": pair[0], "partner_b_id": pair[1], "company_id": company.id, "reason": "nickname"})
         message = cls.env["live.message"].with_company(company)._send_batch(
             identity.partner_id, cls.env.ref("live_commerce_crm.mail_template_live_welcome"), kind="service")
+        flow = cls.env["live.flow"].create({
+            "name": f"Flow {suffix}", "company_id": company.id,
+            "step_ids": [(0, 0, {"name": "Tag", "tag_ids": [(4, tag_rule.tag_id.id)]})]})
+        flow._enroll(identity.partner_id)
         records = {
             "live.message": message,
+            "live.flow": flow, "live.flow.step": flow.step_ids, "live.flow.enrollment": flow.enrollment_ids,
             "live.channel": relay, "live.session": session, "live.session.product": session.product_line_ids,
             "live.channel.sku": sku, "live.order.refund": refund,
             "live.fan.identity": identity, "live.event": Event.search([("channel_id", "=", relay.id)]),
