@@ -14,9 +14,10 @@ last activity). Then, each timed on its own and committed:
     search and their enrollment in the flow, set-based;
   * baseline: the loyalty module's own batch generation (loyalty.generate.wizard,
     mode "selected") of one coupon for each of those fans;
-  * the flow's first step for them, as the jobs run it, batch after batch of 1,000:
-    coupons (the same values as the wizard), the tag, the chatter notes and the
-    messages; with the coupons alone timed apart.
+  * the flow's coupons for them, batch after batch of 1,000 as its jobs make them
+    (the same values as the wizard);
+  * the whole first step (condition, tag, coupon, chatter note, message) for
+    --step-fans of them (default 10,000), to give its rate in fans per second.
 """
 import time
 from datetime import timedelta
@@ -54,6 +55,7 @@ def main():
     parser = bench_parser()
     parser.add_argument("--fans", type=int, default=1_000_000)
     parser.add_argument("--hit", type=int, default=100_000, help="fans the dormant rule finds due")
+    parser.add_argument("--step-fans", type=int, default=10_000, help="fans the whole first step is timed on")
     parser.add_argument("--reuse", action="store_true", help="keep the fans of a previous run")
     args = parser.parse_args()
     registry = open_registry(args)
@@ -112,25 +114,35 @@ def main():
         env.cr.commit()
         env.invalidate_all()
 
-        # The flow's first step, batch after batch as the jobs run it.
-        Enrollment = env["live.flow.enrollment"]
-        coupon_seconds = 0.0
-        original = type(Enrollment)._issue_coupons
+        # Our coupons for the same fans, as the flow's jobs make them: 1,000 a batch.
+        enrollments = env["live.flow.enrollment"].search([("flow_id", "=", flow.id), ("state", "=", "running")],
+                                                         order="id")
+        step = flow.step_ids[0]
 
-        def counted(self, step, notes):
-            nonlocal coupon_seconds
-            started = time.monotonic()
-            result = original(self, step, notes)
-            coupon_seconds += time.monotonic() - started
-            return result
+        def our_coupons():
+            for start in range(0, len(enrollments), 1000):
+                batch = enrollments[start:start + 1000].with_company(company)
+                batch._issue_coupons(step, {fan_id: [] for fan_id in batch.partner_id.ids})
+                env.cr.commit()
+            return env["loyalty.card"].search_count([("program_id", "=", program.id)])
 
-        type(Enrollment)._issue_coupons = counted
-        try:
-            step_seconds, jobs = timed(env, lambda: Enrollment.with_context(live_flow_sync=True)._dispatch_due(
-                flows=flow, commit=True))
-        finally:
-            type(Enrollment)._issue_coupons = original
-        issued = env["loyalty.card"].search_count([("program_id", "=", program.id)])
+        coupon_seconds, issued = timed(env, our_coupons)
+        cr.execute("DELETE FROM loyalty_card WHERE program_id = %s", [program.id])
+        env.cr.commit()
+        env.invalidate_all()
+
+        # The whole first step (condition, tag, coupon, chatter note, message) for a
+        # sample, as the jobs run it.
+        sample = enrollments[:args.step_fans].with_company(company)
+
+        def run_step():
+            for start in range(0, len(sample), 1000):
+                sample[start:start + 1000]._run_step()
+                env.cr.commit()
+            return len(sample)
+
+        step_seconds, stepped = timed(env, run_step)
+        jobs = -(-stepped // 1000)
         print(f"Automated actions, {args.fans:,} fans: the dormant rule ({rule.trg_date_range} days)")
         print(f"{'search_count, same domain, nothing due':<52} {base_quiet * 1000:>8.0f} ms  (baseline)")
         print(f"{'rule evaluated, nothing due (every 5 minutes)':<52} {eval_quiet * 1000:>8.0f} ms  "
@@ -141,10 +153,10 @@ def main():
               f"{enrolled:,} enrolled  {eval_hit / base_hit:.1f} x baseline")
         print(f"{'loyalty.generate.wizard, one coupon per fan':<52} {base_coupons:>8.1f} s  {made:,} coupons "
               "(baseline)")
-        print(f"{'flow step, coupons only (batches of 1,000)':<52} {coupon_seconds:>8.1f} s  {issued:,} coupons  "
+        print(f"{'flow coupons, batches of 1,000 (as the jobs)':<52} {coupon_seconds:>8.1f} s  {issued:,} coupons  "
               f"{coupon_seconds / base_coupons:.2f} x baseline")
-        print(f"{'flow step, all of it (tag, coupon, note, message)':<52} {step_seconds:>8.1f} s  {jobs} jobs  "
-              f"{len(fans) / step_seconds:,.0f} fans/s")
+        print(f"{'flow step, all of it, ' + format(stepped, ',') + ' fans':<52} {step_seconds:>8.1f} s  {jobs} jobs  "
+              f"{stepped / step_seconds:,.0f} fans/s (condition, tag, coupon, note, message)")
     return 0
 
 
