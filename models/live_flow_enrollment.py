@@ -159,20 +159,25 @@ class LiveFlowEnrollment(models.Model):
             coupons = self._issue_coupons(step, notes)
         if step.pricelist_id:
             fans.write({"property_product_pricelist": step.pricelist_id.id})
+        outcomes = {}
         if step.mail_template_id:
-            self.env["live.message"]._send_batch(
+            # The message's outcome goes in the step's note: one note per fan and step.
+            outcomes = self.env["live.message"]._send_batch(
                 fans, step.mail_template_id, kind=step.message_kind, channels=step._channels(),
                 values={fan_id: {"coupon": coupon} for fan_id, coupon in coupons.items()},
-                origin=f"live.flow.step,{step.id}")
+                origin=f"live.flow.step,{step.id}", note=False)._outcome_lines()
         if step.action_server_id:
             step.action_server_id.with_context(active_model="res.partner", active_ids=fans.ids,
                                                active_id=fans[:1].id).run()
         summary = step._summary()
         title = _("%(flow)s: “%(step)s” done", flow=step.flow_id.name, step=step.name)
         bodies = {}
+        message_title = _("Message %s:", step.mail_template_id.name) if step.mail_template_id else ""
         for fan_id, extra in notes.items():
             lines = Markup("").join(Markup("<br/>%s") % line for line in extra)
             bodies[fan_id] = Markup("<p><b>%s</b> (%s)%s</p>") % (title, summary, lines)
+            if fan_id in outcomes:
+                bodies[fan_id] += Markup("<p>%s</p>%s") % (message_title, outcomes[fan_id])
         fans._message_log_batch(bodies)
 
     def _retag(self, fans, step):

@@ -85,7 +85,7 @@ class LiveMessage(models.Model):
     # -- the interface --------------------------------------------------------
     @api.model
     def _send_batch(self, partners, template, kind="marketing", channels=("email", "sms", "platform"),
-                    values=None, origin=None):
+                    values=None, origin=None, note=True):
         """Send `template` (a mail.template on res.partner) to `partners` for the
         current company, and return the live.message rows recording each outcome.
 
@@ -97,7 +97,8 @@ class LiveMessage(models.Model):
         around the cap); each channel tried before that is recorded as skipped (it
         cannot reach the fan) or blocked (the fan opted out of it). E-mails and SMS
         are queued (mail.mail, sms.sms), never sent in the call. One note per fan on
-        its chatter lists the outcomes."""
+        its chatter lists the outcomes (with note=False the caller writes it, e.g. in
+        its own note, from the rows' `_outcome_lines`)."""
         unknown = set(channels) - {key for key, _label in CHANNELS}
         if unknown:
             raise ValueError(f"Unknown outbound channels: {sorted(unknown)}")
@@ -175,8 +176,22 @@ class LiveMessage(models.Model):
                     **links.get((partner.id, outcome["channel"]), {}), **outcome,
                 })
         messages = self.sudo().create(vals_list)
-        self._log_on_fans(partners, template, kind, origin, plans)
+        if note:
+            self._log_on_fans(partners, template, kind, origin, plans)
         return self.browse(messages.ids)
+
+    def _outcome_lines(self):
+        """{fan id: an HTML list of these rows' outcomes, a line per channel}."""
+        channel_labels = dict(self._fields["channel"]._description_selection(self.env))
+        state_labels = dict(self._fields["state"]._description_selection(self.env))
+        all_channels = _("All channels")
+        lines = {}
+        for message in self:
+            state = state_labels[message.state]
+            lines.setdefault(message.partner_id.id, []).append(Markup("<li>%s: %s</li>") % (
+                channel_labels.get(message.channel) or all_channels,
+                f"{state} ({message.reason})" if message.reason else state))
+        return {fan_id: Markup("<ul>%s</ul>") % Markup("").join(items) for fan_id, items in lines.items()}
 
     @api.model
     def _quiet_until(self, company, now=None):
@@ -361,11 +376,13 @@ class LiveMessage(models.Model):
         title = _("Marketing message %(template)s", template=template.name) if kind == "marketing" \
             else _("Service message %(template)s", template=template.name)
         header = Markup("<p>%s</p>") % (f"{title} ({origin})" if origin else title)
+        # Translated once, here: `_` inside the generator below finds no language.
+        all_channels = _("All channels")
         bodies = {}
         for partner in partners:
             items = Markup("").join(
                 Markup("<li>%s: %s</li>") % (
-                    channel_labels.get(outcome["channel"]) or _("All channels"),
+                    channel_labels.get(outcome["channel"]) or all_channels,
                     f"{state_labels[outcome['state']]} ({outcome['reason']})" if outcome.get("reason")
                     else state_labels[outcome["state"]])
                 for outcome in plans[partner.id][1])
