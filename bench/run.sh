@@ -86,7 +86,8 @@ fi
 if [ "$what" = all ] || [ "$what" = automation ]; then
   reuse=; [ "${LCC_BENCH_REUSE:-}" = 1 ] && reuse=--reuse
   "$VENV/bin/python" "$ROOT/bench/automation.py" -c "$CONF" -d "$DB" ${LCC_BENCH_FANS:+--fans "$LCC_BENCH_FANS"} \
-    ${LCC_BENCH_HIT:+--hit "$LCC_BENCH_HIT"} $reuse || status=1
+    ${LCC_BENCH_HIT:+--hit "$LCC_BENCH_HIT"} ${LCC_BENCH_STEP_FANS:+--step-fans "$LCC_BENCH_STEP_FANS"} $reuse \
+    || status=1
 fi
 if [ "$what" = all ] || [ "$what" = views ]; then
   curl -sf "http://127.0.0.1:$PORT/web/health" >/dev/null && die "Port $PORT is taken: stop what listens there first."
