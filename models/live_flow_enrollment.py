@@ -195,21 +195,17 @@ class LiveFlowEnrollment(models.Model):
         fans.invalidate_recordset(["category_id"])
 
     def _schedule_activities(self, step, notes):
+        """The step's activity for each fan's salesperson (else the step's user), with
+        Odoo's activity_schedule, one batch per user."""
         deadline = fields.Date.context_today(self) + relativedelta(days=step.activity_days)
-        model_id = self.env["ir.model"]._get_id("res.partner")
-        vals_list = []
-        for enrollment in self:
-            fan = enrollment.partner_id
-            user = fan.user_id or step.activity_user_id
+        summary = step.activity_summary or step.activity_type_id.summary or step.name
+        for user, enrollments in self.grouped(lambda e: e.partner_id.user_id or step.activity_user_id).items():
             if not user:
-                notes[fan.id].append(_("No activity: the fan has no salesperson and the step names nobody."))
+                for fan in enrollments.partner_id:
+                    notes[fan.id].append(_("No activity: the fan has no salesperson and the step names nobody."))
                 continue
-            vals_list.append({
-                "res_model_id": model_id, "res_id": fan.id, "activity_type_id": step.activity_type_id.id,
-                "summary": step.activity_summary or step.activity_type_id.summary or step.name,
-                "date_deadline": deadline, "user_id": user.id,
-            })
-        self.env["mail.activity"].sudo().create(vals_list)
+            enrollments.partner_id.sudo().activity_schedule(
+                activity_type_id=step.activity_type_id.id, summary=summary, date_deadline=deadline, user_id=user.id)
 
     def _issue_coupons(self, step, notes):
         """One coupon per fan, as the loyalty module's generation wizard makes them,

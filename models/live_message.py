@@ -176,9 +176,10 @@ class LiveMessage(models.Model):
                     **links.get((partner.id, outcome["channel"]), {}), **outcome,
                 })
         messages = self.sudo().create(vals_list)
+        messages = self.browse(messages.ids)
         if note:
-            self._log_on_fans(partners, template, kind, origin, plans)
-        return self.browse(messages.ids)
+            messages._log_on_fans(partners, template, kind, origin)
+        return messages
 
     def _outcome_lines(self):
         """{fan id: an HTML list of these rows' outcomes, a line per channel}."""
@@ -368,23 +369,11 @@ class LiveMessage(models.Model):
                 outcome.update(state="skipped", reason=_("%(platform)s refused: %(error)s",
                                                          platform=channel.name, error=exc.message))
 
-    @api.model
-    def _log_on_fans(self, partners, template, kind, origin, plans):
-        """One note per fan listing each channel's outcome, all in one batch."""
-        channel_labels = dict(self._fields["channel"]._description_selection(self.env))
-        state_labels = dict(self._fields["state"]._description_selection(self.env))
+    def _log_on_fans(self, partners, template, kind, origin):
+        """One note per fan listing each channel's outcome (these rows), all in one batch."""
         title = _("Marketing message %(template)s", template=template.name) if kind == "marketing" \
             else _("Service message %(template)s", template=template.name)
         header = Markup("<p>%s</p>") % (f"{title} ({origin})" if origin else title)
-        # Translated once, here: `_` inside the generator below finds no language.
-        all_channels = _("All channels")
-        bodies = {}
-        for partner in partners:
-            items = Markup("").join(
-                Markup("<li>%s: %s</li>") % (
-                    channel_labels.get(outcome["channel"]) or all_channels,
-                    f"{state_labels[outcome['state']]} ({outcome['reason']})" if outcome.get("reason")
-                    else state_labels[outcome["state"]])
-                for outcome in plans[partner.id][1])
-            bodies[partner.id] = header + Markup("<ul>%s</ul>") % items
-        partners.sudo()._message_log_batch(bodies=bodies)
+        lines = self._outcome_lines()
+        partners.sudo()._message_log_batch(bodies={
+            partner.id: header + lines.get(partner.id, Markup("<ul></ul>")) for partner in partners})

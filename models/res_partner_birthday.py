@@ -31,18 +31,10 @@ class ResPartner(models.Model):
 
     @api.model
     def _live_roll_birthdays(self):
-        """Move the birthdays that have passed to their next year, set-based."""
-        today = fields.Date.context_today(self)
-        self.flush_model(["fan_birthday", "fan_next_birthday"])
-        self.env.cr.execute("""
-            UPDATE res_partner
-               SET fan_next_birthday = CASE
-                       WHEN (fan_birthday + make_interval(years => %(year)s - EXTRACT(YEAR FROM fan_birthday)::int))::date
-                            >= %(today)s
-                       THEN (fan_birthday + make_interval(years => %(year)s - EXTRACT(YEAR FROM fan_birthday)::int))::date
-                       ELSE (fan_birthday + make_interval(years => %(year)s + 1 - EXTRACT(YEAR FROM fan_birthday)::int))::date
-                   END
-             WHERE fan_birthday IS NOT NULL AND fan_next_birthday < %(today)s
-        """, {"year": today.year, "today": today})
-        if self.env.cr.rowcount:
-            self.invalidate_model(["fan_next_birthday"])
+        """Move the birthdays that have passed to their next year: the compute above,
+        for the few fans whose date went by (one index scan per run)."""
+        passed = self.with_context(active_test=False).search(
+            [("fan_next_birthday", "<", fields.Date.context_today(self))])
+        if passed:
+            self.env.add_to_compute(self._fields["fan_next_birthday"], passed)
+            passed.flush_recordset(["fan_next_birthday"])
