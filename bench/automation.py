@@ -19,24 +19,16 @@ last activity). Then, each timed on its own and committed:
   * the whole first step (condition, tag, coupon, chatter note, message) for
     --step-fans of them (default 10,000), to give its rate in fans per second.
 """
-import time
 from datetime import timedelta
 
 from odoo import SUPERUSER_ID, api, fields
 
 # bench/, the script's folder
 from odoo_bench import bench_parser, open_registry
-from rfm import analyze, setup
+from rfm import analyze, setup, timed
 
 RULE = "live_commerce_crm.automation_live_dormant"
 FLOW = "live_commerce_crm.live_flow_dormant"
-
-
-def timed(env, function):
-    started = time.monotonic()
-    result = function()
-    env.cr.commit()
-    return time.monotonic() - started, result
 
 
 def forget_runs(env, company):

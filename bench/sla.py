@@ -79,16 +79,17 @@ def main():
         env = api.Environment(cr, SUPERUSER_ID, {})
         company, team, leads = setup(env, args.clocks)
         Sla = env["live.lead.sla"]
-        due = [("company_id", "=", company.id), ("outcome", "=", "running"),
-               ("deadline", "<=", datetime.utcnow())]
+        def due():
+            return [("company_id", "=", company.id), ("outcome", "=", "running"),
+                    ("deadline", "<=", datetime.utcnow())]
+
         started = time.monotonic()
-        count = Sla.search_count(due)
+        count = Sla.search_count(due())
         baseline = time.monotonic() - started
         cr.commit()
         runs = 0
         started = time.monotonic()
-        while Sla.search_count([("company_id", "=", company.id), ("outcome", "=", "running"),
-                                ("deadline", "<=", datetime.utcnow())]):
+        while Sla.search_count(due()):
             Sla._cron_escalate()
             cr.commit()
             runs += 1
