@@ -1,6 +1,6 @@
 from datetime import date, datetime, timedelta
 
-from odoo import Command, fields
+from odoo import Command
 from odoo.tests.common import freeze_time
 
 from odoo.addons.queue_job.job import Job
@@ -138,9 +138,11 @@ class TestDormantRule(FlowCase):
 
     def test_the_rule_only_picks_fans_who_fell_asleep_since_its_last_run(self):
         fan = self.fan("long asleep", interacted_days_ago=60)
+        newly = self.fan("newly asleep", interacted_days_ago=31)
         self.recompute()
         self.run_rule("automation_live_dormant", last_run=NOW - timedelta(days=2))
         self.assertFalse(self.enrollments(fan, "live_flow_dormant"))
+        self.assertTrue(self.enrollments(newly, "live_flow_dormant"))
 
     def test_odoo_scheduler_leaves_live_rules_to_the_live_scheduler(self):
         fan = self.fan("sleeper", interacted_days_ago=31)
