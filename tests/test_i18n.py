@@ -4,7 +4,7 @@ import polib
 
 from odoo.modules.module import get_module_path
 from odoo.tests import TransactionCase, tagged
-from odoo.tools.translate import TranslationModuleReader
+from odoo.tools.translate import PoFileReader, TranslationModuleReader
 
 
 @tagged("post_install", "-at_install")
@@ -19,3 +19,13 @@ class TestChineseTranslation(TransactionCase):
         self.assertTrue(terms, "the exporter found no terms: the check would be empty")
         missing = sorted(terms - translated)
         self.assertFalse(missing, "terms without a zh_CN translation (run scripts/i18n-export.sh):\n" + "\n".join(missing))
+
+    def test_po_files_load_as_odoo_reads_them(self):
+        # A hand-added entry without its "#. module:" comment breaks the whole install
+        # at the translation step; Odoo's own reader names the culprit faster.
+        i18n = os.path.join(get_module_path("live_commerce_crm"), "i18n")
+        for name in ("zh_CN.po", "live_commerce_crm.pot"):
+            with self.subTest(file=name):
+                rows = list(PoFileReader(os.path.join(i18n, name)))
+                self.assertTrue(rows)
+                self.assertEqual({row["module"] for row in rows}, {"live_commerce_crm"})
