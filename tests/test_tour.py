@@ -1,4 +1,5 @@
 from odoo.tests import HttpCase, common, new_test_user, tagged
+from odoo.tools.translate import code_translations
 
 # Odoo gives Chromium 10 s to start, then skips the tour (which our suite counts as
 # a failure). A first start on a busy 2-core machine has been seen to take longer:
@@ -19,6 +20,11 @@ class TestLiveCommerceTour(HttpCase):
         bundle = cls.env["ir.qweb"]._get_asset_bundle("web.assets_web")
         bundle.css()
         bundle.js()
+        # The demo users read Chinese: their first page also waits for the web
+        # client's translations, which Odoo reads from every installed module's
+        # zh_CN.po on first use (process-wide cache). Read them here too.
+        for module in cls.registry._init_modules:
+            code_translations.get_web_translations(module, "zh_CN")
 
     def test_host_opens_app_session_and_fan(self):
         channel = self.env["live.channel"].create({"name": "Tour Channel", "code": "tour-channel"})

@@ -13,6 +13,14 @@ export function openLiveCommerce() {
             trigger: ".o_app[data-menu-xmlid='live_commerce_crm.menu_live_root']",
             run: "click",
         },
+        {
+            // The app's first screen is the first data the user's browser loads
+            // (menus, translations, the sessions' figures): on a loaded 2-core
+            // machine it has been seen to take longer than a step's usual 10 s.
+            content: "The sessions' board is shown",
+            trigger: ".o_kanban_view .o_kanban_record",
+            timeout: 30000,
+        },
     ];
 }
 
