@@ -67,6 +67,7 @@
         "views/live_lead_sla_views.xml",
         "views/crm_lead_views.xml",
         "views/res_config_settings_intent_sla_views.xml",
+        "data/live_workbench_data.xml",
     ],
     "demo": [
         "demo/company_demo.xml",

@@ -1,4 +1,5 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
 
 class LiveSessionProduct(models.Model):
@@ -20,6 +21,16 @@ class LiveSessionProduct(models.Model):
     quantity_sold = fields.Float(
         string="Sold", compute="_compute_quantity_sold", digits="Product Unit of Measure",
         help="Quantity on the confirmed orders attributed to the session.")
+    presentation_ids = fields.One2many("live.session.presentation", "session_product_id", string="Presentations",
+                                       readonly=True)
+    is_presenting = fields.Boolean(string="Presenting Now", compute="_compute_presentation_figures")
+    presentation_minutes = fields.Float(string="Presented (Minutes)", compute="_compute_presentation_figures")
+    presentation_order_count = fields.Integer(
+        string="Orders While Presented", compute="_compute_presentation_figures",
+        help="Paid orders of the session placed while this product was being presented (any product on them).")
+    presentation_gmv = fields.Monetary(
+        string="GMV While Presented", compute="_compute_presentation_figures",
+        help="GMV of the paid orders of the session placed while this product was being presented.")
 
     _sql_constraints = [
         ("product_unique", "unique(session_id, product_id)", "A product is featured once per session."),
@@ -43,3 +54,83 @@ class LiveSessionProduct(models.Model):
             sold[key] = sold.get(key, 0.0) + qty
         for line in self:
             line.quantity_sold = sold.get((line.session_id.id, line.product_id.id), 0.0)
+
+    def _compute_presentation_figures(self):
+        # One query for every line: the session's paid orders (sale.order's
+        # PAID_DOMAIN) whose date falls in one of the product's periods, an open
+        # period running until the session's end, or now. Periods of one session never
+        # overlap (one open at a time, half-open intervals): an order counts once.
+        figures = {}
+        # In the session form's onchanges the lines are new records: read their origin's.
+        ids = [line._origin.id for line in self if line._origin.id]
+        if ids:
+            self.env["live.session.presentation"].flush_model(["session_id", "session_product_id", "date_start",
+                                                               "date_end"])
+            self.env["live.session"].flush_model(["date_end"])
+            self.env["sale.order"].flush_model(["live_session_id", "date_order", "platform_paid_at", "state",
+                                                "live_gmv"])
+            self.env.cr.execute("""
+                SELECT p.session_product_id,
+                       bool_or(p.date_end IS NULL),
+                       sum(extract(epoch FROM coalesce(p.date_end, s.date_end, now() AT TIME ZONE 'UTC') - p.date_start)) / 60,
+                       (SELECT count(*) FROM (
+                            SELECT DISTINCT o.id FROM live_session_presentation pp
+                              JOIN sale_order o ON o.live_session_id = pp.session_id
+                               AND o.date_order >= pp.date_start
+                               AND o.date_order < coalesce(pp.date_end, s.date_end, now() AT TIME ZONE 'UTC')
+                               AND (o.platform_paid_at IS NOT NULL OR o.state = 'sale')
+                             WHERE pp.session_product_id = p.session_product_id) AS x),
+                       (SELECT coalesce(sum(x.live_gmv), 0) FROM (
+                            SELECT DISTINCT o.id, o.live_gmv FROM live_session_presentation pp
+                              JOIN sale_order o ON o.live_session_id = pp.session_id
+                               AND o.date_order >= pp.date_start
+                               AND o.date_order < coalesce(pp.date_end, s.date_end, now() AT TIME ZONE 'UTC')
+                               AND (o.platform_paid_at IS NOT NULL OR o.state = 'sale')
+                             WHERE pp.session_product_id = p.session_product_id) AS x)
+                  FROM live_session_presentation p
+                  JOIN live_session s ON s.id = p.session_id
+                 WHERE p.session_product_id = ANY(%s)
+                 GROUP BY p.session_product_id, s.date_end
+            """, [ids])
+            figures = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        for line in self:
+            presenting, minutes, count, gmv = figures.get(line._origin.id, (False, 0.0, 0, 0.0))
+            line.is_presenting = bool(presenting)
+            line.presentation_minutes = float(minutes or 0.0)
+            line.presentation_order_count = count
+            line.presentation_gmv = float(gmv)
+
+    def action_present_now(self):
+        """Close the session's open presentation and open one for this product."""
+        self._start_presentation()
+        return True
+
+    def _start_presentation(self):
+        self.ensure_one()
+        session = self.session_id
+        if session.state != "live":
+            raise UserError(_("Products are presented while the session is live."))
+        # Writing the presentations needs the host's rights on the featured product.
+        self.check_access("write")
+        Presentation = self.env["live.session.presentation"].sudo()
+        # Two screens clicking at once: the second waits here, then closes the first's period.
+        self.env.cr.execute("SELECT id FROM live_session WHERE id = %s FOR NO KEY UPDATE", [session.id])
+        now = fields.Datetime.now()
+        current = Presentation.search([("session_id", "=", session.id), ("date_end", "=", False)])
+        if current.session_product_id == self:
+            return current
+        current.write({"date_end": now})
+        current.flush_recordset()
+        presentation = Presentation.create({
+            "session_id": session.id, "session_product_id": self.id, "date_start": now,
+            "user_id": self.env.user.id})
+        session._workbench_notify()
+        return presentation
+
+    def action_stop_presenting(self):
+        self.check_access("write")
+        periods = self.env["live.session.presentation"].sudo().search(
+            [("session_product_id", "in", self.ids), ("date_end", "=", False)])
+        periods.write({"date_end": fields.Datetime.now()})
+        periods.session_id._workbench_notify()
+        return True
