@@ -70,27 +70,28 @@ class LiveSessionProduct(models.Model):
             self.env["sale.order"].flush_model(["live_session_id", "date_order", "platform_paid_at", "state",
                                                 "live_gmv"])
             self.env.cr.execute("""
-                SELECT p.session_product_id,
-                       bool_or(p.date_end IS NULL),
-                       sum(extract(epoch FROM coalesce(p.date_end, s.date_end, now() AT TIME ZONE 'UTC') - p.date_start)) / 60,
-                       (SELECT count(*) FROM (
-                            SELECT DISTINCT o.id FROM live_session_presentation pp
-                              JOIN sale_order o ON o.live_session_id = pp.session_id
-                               AND o.date_order >= pp.date_start
-                               AND o.date_order < coalesce(pp.date_end, s.date_end, now() AT TIME ZONE 'UTC')
-                               AND (o.platform_paid_at IS NOT NULL OR o.state = 'sale')
-                             WHERE pp.session_product_id = p.session_product_id) AS x),
-                       (SELECT coalesce(sum(x.live_gmv), 0) FROM (
-                            SELECT DISTINCT o.id, o.live_gmv FROM live_session_presentation pp
-                              JOIN sale_order o ON o.live_session_id = pp.session_id
-                               AND o.date_order >= pp.date_start
-                               AND o.date_order < coalesce(pp.date_end, s.date_end, now() AT TIME ZONE 'UTC')
-                               AND (o.platform_paid_at IS NOT NULL OR o.state = 'sale')
-                             WHERE pp.session_product_id = p.session_product_id) AS x)
-                  FROM live_session_presentation p
-                  JOIN live_session s ON s.id = p.session_id
-                 WHERE p.session_product_id = ANY(%s)
-                 GROUP BY p.session_product_id, s.date_end
+                WITH periods AS (
+                    SELECT p.session_product_id, p.session_id, p.date_start, p.date_end IS NULL AS is_open,
+                           coalesce(p.date_end, s.date_end, now() AT TIME ZONE 'UTC') AS date_stop
+                      FROM live_session_presentation p
+                      JOIN live_session s ON s.id = p.session_id
+                     WHERE p.session_product_id = ANY(%s)
+                ), orders AS (
+                    SELECT DISTINCT pr.session_product_id, o.id, o.live_gmv
+                      FROM periods pr
+                      JOIN sale_order o ON o.live_session_id = pr.session_id
+                       AND o.date_order >= pr.date_start AND o.date_order < pr.date_stop
+                       AND (o.platform_paid_at IS NOT NULL OR o.state = 'sale')  -- PAID_DOMAIN
+                ), order_figures AS (
+                    SELECT session_product_id, count(*) AS order_count, sum(live_gmv) AS gmv
+                      FROM orders GROUP BY session_product_id
+                )
+                SELECT pr.session_product_id, bool_or(pr.is_open),
+                       sum(extract(epoch FROM pr.date_stop - pr.date_start)) / 60,
+                       coalesce(max(f.order_count), 0), coalesce(max(f.gmv), 0)
+                  FROM periods pr
+                  LEFT JOIN order_figures f ON f.session_product_id = pr.session_product_id
+                 GROUP BY pr.session_product_id
             """, [ids])
             figures = {row[0]: row[1:] for row in self.env.cr.fetchall()}
         for line in self:
@@ -126,11 +127,3 @@ class LiveSessionProduct(models.Model):
             "user_id": self.env.user.id})
         session._workbench_notify()
         return presentation
-
-    def action_stop_presenting(self):
-        self.check_access("write")
-        periods = self.env["live.session.presentation"].sudo().search(
-            [("session_product_id", "in", self.ids), ("date_end", "=", False)])
-        periods.write({"date_end": fields.Datetime.now()})
-        periods.session_id._workbench_notify()
-        return True
