@@ -223,7 +223,8 @@ class LiveSession(models.Model):
             raise UserError(_("This tag no longer exists."))
         partner = self._workbench_fan(session, partner_id)
         partner.write({"category_id": [Command.link(tag.id)]})
-        return {"partner": partner.display_name, "tag": tag.display_name}
+        return {"partner": partner.display_name, "tag": tag.display_name,
+                "tags": partner.category_id.mapped("display_name")}
 
     @api.model
     def workbench_assign_fan(self, session_id, partner_id):

@@ -136,8 +136,9 @@ class TestWorkbenchData(WorkbenchCase):
     def test_host_tags_assigns_and_gives_a_coupon(self):
         tag = self.env["res.partner.category"].create({"name": "Hot Lead"})
         Session = self.env["live.session"].with_user(self.users["host"])
-        Session.workbench_tag_fan(self.session.id, self.buyer.id, tag.id)
+        result = Session.workbench_tag_fan(self.session.id, self.buyer.id, tag.id)
         self.assertIn(tag, self.buyer.category_id)
+        self.assertIn("Hot Lead", result["tags"])
         result = Session.workbench_assign_fan(self.session.id, self.buyer.id)
         activity = self.buyer.activity_ids.filtered(
             lambda a: a.activity_type_id == self.env.ref("live_commerce_crm.mail_activity_type_live_followup"))

@@ -213,7 +213,7 @@ export class LiveWorkbench extends Component {
     }
 
     selectFan(partnerId, name, badges) {
-        this.state.selectedFan = { id: partnerId, name, badges: badges || [] };
+        this.state.selectedFan = { id: partnerId, name, badges: badges || [], tags: null };
         this.state.lastCoupon = null;
     }
 
@@ -225,6 +225,9 @@ export class LiveWorkbench extends Component {
         const result = await this.orm.call("live.session", "workbench_tag_fan", [
             this.state.sessionId, fan.id, parseInt(this.state.tagId),
         ]);
+        if (this.state.selectedFan && this.state.selectedFan.id === fan.id) {
+            this.state.selectedFan.tags = result.tags;
+        }
         this.notification.add(_t("%(fan)s tagged %(tag)s", { fan: result.partner, tag: result.tag }), {
             type: "success",
         });

@@ -53,8 +53,8 @@ registry.category("web_tour.tours").add("live_commerce_crm_workbench_host_tour",
             run: "click",
         },
         {
-            content: "The tag is on",
-            trigger: ".o_notification:contains('Tour Hot Lead')",
+            content: "The tag is on the fan",
+            trigger: ".o_live_fan_panel .o_live_fan_tags:contains('Tour Hot Lead')",
         },
     ],
 });
