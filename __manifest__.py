@@ -67,6 +67,8 @@
         "views/live_lead_sla_views.xml",
         "views/crm_lead_views.xml",
         "views/res_config_settings_intent_sla_views.xml",
+        "data/live_workbench_data.xml",
+        "views/live_workbench_views.xml",
     ],
     "demo": [
         "demo/company_demo.xml",
@@ -80,6 +82,9 @@
         "demo/live_flow_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "live_commerce_crm/static/src/workbench/**/*",
+        ],
         "web.assets_tests": [
             "live_commerce_crm/static/tests/tours/*.js",
         ],

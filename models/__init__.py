@@ -58,3 +58,7 @@ from . import live_lead_sla
 from . import mail_activity
 from . import res_partner_intent
 from . import live_demo_intent
+from . import live_session_presentation
+from . import live_session_workbench
+from . import res_partner_service_workbench
+from . import ir_websocket

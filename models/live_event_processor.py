@@ -81,6 +81,7 @@ class LiveEventProcessor(models.AbstractModel):
         self = self.sudo().with_context(live_fans_drained_by_processor=True)
         works = self._normalize(events)
         self._process_works(works)
+        self._notify_sessions(events)
         Figures = self.env["live.fan.rfm"]
         Figures._touch(touched_fans(works))
         if not defer_fans:
@@ -89,6 +90,15 @@ class LiveEventProcessor(models.AbstractModel):
                     Figures._recompute_touched()
             except Exception:  # noqa: BLE001
                 _logger.exception("Recomputing the fans of a processed batch failed; the nightly run will")
+
+    def _notify_sessions(self, events):
+        """One bus notification per session the batch touched (fan, session and
+        order events alike): open workbenches re-read the session. Sent when the
+        batch commits (bus.bus notifies after commit)."""
+        self.env.cr.execute(
+            "SELECT DISTINCT session_id FROM live_event WHERE id = ANY(%s) AND session_id IS NOT NULL",
+            [events.ids])
+        self.env["live.session"]._workbench_notify_ids([row[0] for row in self.env.cr.fetchall()])
 
     def _process_works(self, works):
         orders = [work for work in works if work.event.type in ORDER_EVENTS]

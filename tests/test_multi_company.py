@@ -10,7 +10,7 @@ ISOLATED_MODELS = [
     "live.session.fan", "live.fan.stats", "live.channel.sku", "live.order.refund", "res.partner", "sale.order",
     "live.fan.rfm", "live.fan.lifecycle.log", "live.fan.consent", "live.fan.privacy.log", "live.fan.import.preset",
     "live.fan.category", "live.fan.merge.suggestion", "live.fan.tag.rule", "live.fan.tag.keyword", "live.fan.tag.reason",
-    "live.message", "live.flow", "live.flow.step", "live.flow.enrollment",
+    "live.message", "live.flow", "live.flow.step", "live.flow.enrollment", "live.session.presentation",
 ]
 # Models whose rows a salesperson reads only when they are theirs (and managers all
 # of their companies'): isolated between companies in their own tests.
@@ -52,6 +52,7 @@ class TestMultiCompany(LiveCommerceCase):
         session = cls.env["live.session"].search([("channel_id", "=", relay.id)])
         product = cls.env["product.product"].create({"name": f"Scarf {suffix}", "company_id": company.id})
         session.product_line_ids = [(0, 0, {"product_id": product.id, "live_price": 10})]
+        presentation = session.product_line_ids._start_presentation()  # the processor made the session live
         identity = cls.env["live.fan.identity"].search([("channel_id", "=", relay.id)])
         order = cls.env["sale.order"].create({
             "partner_id": identity.partner_id.id, "company_id": company.id, "user_id": False,
@@ -89,6 +90,7 @@ class TestMultiCompany(LiveCommerceCase):
             "live.message": message,
             "live.flow": flow, "live.flow.step": flow.step_ids, "live.flow.enrollment": flow.enrollment_ids,
             "live.channel": relay, "live.session": session, "live.session.product": session.product_line_ids,
+            "live.session.presentation": presentation,
             "live.channel.sku": sku, "live.order.refund": refund,
             "live.fan.identity": identity, "live.event": Event.search([("channel_id", "=", relay.id)]),
             "live.comment": session.comment_ids, "live.session.fan": session.audience_ids,
