@@ -38,6 +38,7 @@
         "views/live_channel_views.xml",
         "views/live_channel_orders_views.xml",
         "views/live_session_views.xml",
+        "views/live_session_figures_views.xml",
         "views/live_fan_identity_views.xml",
         "views/res_partner_analysis_views.xml",
         "views/res_partner_views.xml",

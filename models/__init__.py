@@ -12,6 +12,8 @@ from . import sale_order
 from . import sale_order_line
 from . import live_interaction_counters
 from . import live_session_fan
+from . import live_session_minute
+from . import live_session_figures
 from . import live_comment
 from . import live_fan_stats
 from . import live_fan_rfm
@@ -58,3 +60,4 @@ from . import live_lead_sla
 from . import mail_activity
 from . import res_partner_intent
 from . import live_demo_intent
+from . import utm_medium
