@@ -61,3 +61,4 @@ from . import mail_activity
 from . import res_partner_intent
 from . import live_demo_intent
 from . import utm_medium
+from . import live_channel_health

@@ -1,7 +1,7 @@
 """Every figure of metrics.md on a small session whose events go through the real
 processor and whose orders are real sale orders. The expected values are worked out
 by hand in the comments, not with the code's formulas."""
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from odoo.tests import TransactionCase, tagged
 
@@ -172,6 +172,20 @@ class TestSessionFigures(TransactionCase):
         self.assertAlmostEqual(session.interaction_rate, 0.15)   # 3 / 20
         self.assertAlmostEqual(session.new_fan_rate, 0.05)       # 1 / 20
 
+        # The board reads the same aggregates: its row says the same, and adds up by channel.
+        self.env.flush_all()
+        board = self.env["live.session.board"].search([("session_id", "=", session.id)])
+        self.assertEqual(
+            (board.pv, board.uv, board.interacting_count, board.new_follower_count, board.watch_seconds,
+             board.buyer_count, board.order_count), (40, 20, 3, 1, 1875, 3, 4))
+        self.assertEqual((board.gmv, board.refund_amount, board.net_gmv, board.ad_spend), (470, 30, 440, 200))
+        self.assertAlmostEqual(board.conversion_people, 0.15)
+        self.assertAlmostEqual(board.roi, 2.35)
+        self.assertAlmostEqual(board.gpm, 11750.0)
+        [(channel, gmv, orders)] = self.env["live.session.board"]._read_group(
+            [("channel_id", "=", self.channel.id)], ["channel_id"], ["gmv:sum", "order_count:sum"])
+        self.assertEqual((gmv, orders), (530, 5))  # this session's 470 in 4 orders + the earlier one's O0 (60)
+
     def test_minute_rows_are_upserted_once_per_batch_and_minute(self):
         session = self._interactions()
         minutes = self.env["live.session.minute"].search([("session_id", "=", session.id)])
@@ -188,3 +202,38 @@ class TestSessionFigures(TransactionCase):
         self._push(self._event("c1b", "comment", "f1", 400, content="again"))
         self.assertEqual(sum(minutes.mapped("new_interacting_count")), 3)
         self.assertEqual(sum(minutes.search([("session_id", "=", session.id)]).mapped("comment_count")), 3)
+
+
+@tagged("post_install", "-at_install")
+class TestChannelHealthFigures(TransactionCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.channel = cls.env["live.channel"].create({
+            "name": "Health", "code": "health", "platform": "generic", "app_secret": "s"})
+        cls.creds = Credentials(cls.channel.id, "health", "generic", cls.channel.company_id.id, app_secret="s")
+
+    def _receive(self, *ids):
+        events = [generic_event(event_id, "comment", "h1", room_id="room-h", content="x") for event_id in ids]
+        inbox = [InboxEvent.make(e["id"], e["type"], e, e.get("room_id"), e.get("occurred_at")) for e in events]
+        self.env["live.event"]._store(self.creds, inbox)
+
+    def test_health_figures_read_the_inbox_by_time_and_pending_rows(self):
+        empty = self.channel
+        self.assertEqual((empty.health_last_push_at, empty.health_pending_count, empty.health_lag_seconds),
+                         (False, 0, 0))
+        self._receive("a", "b", "c")
+        while self.env["live.event"]._process_batch():
+            pass
+        self._receive("d", "e")  # left pending
+        received = max(self.env["live.event"].search([("channel_id", "=", self.channel.id)]).mapped("received_at"))
+        later = self.channel.with_context(live_figures_now=received + timedelta(minutes=10))
+        self.assertEqual(later.health_last_push_at, received)
+        self.assertEqual(later.health_events_5m, 0.0)                 # nothing in the last 5 minutes
+        self.assertAlmostEqual(later.health_events_15m, 5 / 15)       # 5 events within 15 minutes
+        self.assertEqual(later.health_pending_count, 2)
+        self.assertEqual(later.health_lag_seconds, 600)               # the oldest pending is 10 minutes old
+        soon = self.channel.with_context(live_figures_now=received + timedelta(minutes=1))
+        self.assertAlmostEqual(soon.health_events_5m, 1.0)            # 5 events / 5 minutes
+        self.assertEqual(soon.health_lag_seconds, 60)
