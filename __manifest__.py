@@ -2,7 +2,7 @@
     "name": "Live Commerce CRM",
     "summary": "Fans, live sessions, platform webhooks and orders for live-stream shops "
                "(Douyin, Kuaishou, WeChat Channels, TikTok Shop)",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Sales/CRM",
     "author": "live_commerce_crm developers",
     "license": "LGPL-3",

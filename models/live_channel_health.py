@@ -23,12 +23,6 @@ class LiveChannel(models.Model):
         string="Processing Lag (s)", compute=HEALTH,
         help="Age of the oldest event still waiting to be applied; 0 when the inbox is empty.")
 
-    def init(self):
-        # Serves the channel's last push (an index-only max) and its recent windows.
-        # One more index for the webhook's insert to keep: this one is narrow.
-        self.env.cr.execute(
-            "CREATE INDEX IF NOT EXISTS live_event_channel_received_idx ON live_event (channel_id, received_at)")
-
     @api.depends_context("live_figures_now")
     def _compute_health(self):
         now = self.env.context.get("live_figures_now") or fields.Datetime.now()

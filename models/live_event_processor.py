@@ -591,8 +591,9 @@ class LiveEventProcessor(models.AbstractModel):
 
     def _upsert_audience(self, works):
         """Returns ({partner_id: number of sessions this batch added to the fan},
-        {(session_id, partner_id): (new viewer, new interacting viewer)}): who this
-        batch made a viewer, or an interacting viewer, of a session for the first time."""
+        {(session_id, partner_id): (new viewer, new interacting viewer, first event)}):
+        who this batch made a viewer, or an interacting viewer, of a session for the
+        first time, and when the fan's first event of the batch occurred."""
         if not works:
             return {}, {}
         totals = self._aggregate(works, key=lambda w: (w.session_id, w.partner_id))
@@ -622,7 +623,7 @@ class LiveEventProcessor(models.AbstractModel):
             row = totals[(session_id, partner_id)]
             in_batch = sum(row[name] for name in INTERACTION_COUNTERS)
             # The row's interactions after the upsert less this batch's: none before.
-            firsts[(session_id, partner_id)] = (inserted, in_batch > 0 and interactions == in_batch)
+            firsts[(session_id, partner_id)] = (inserted, in_batch > 0 and interactions == in_batch, row["first"])
         return new_sessions, firsts
 
     def _upsert_minutes(self, works, firsts):
@@ -636,10 +637,9 @@ class LiveEventProcessor(models.AbstractModel):
         for work in works:
             if work.event.type == "fan.left":
                 leaves[(work.session_id, work.occurred.replace(second=0, microsecond=0))] += 1
-        audience = self._aggregate(works, key=lambda w: (w.session_id, w.partner_id))
         new_viewers, new_interacting = defaultdict(int), defaultdict(int)
-        for (session_id, partner_id), (viewer, interacting) in firsts.items():
-            minute = (session_id, audience[(session_id, partner_id)]["first"].replace(second=0, microsecond=0))
+        for (session_id, _partner_id), (viewer, interacting, first) in firsts.items():
+            minute = (session_id, first.replace(second=0, microsecond=0))
             new_viewers[minute] += viewer
             new_interacting[minute] += interacting
         keys = sorted(totals)
