@@ -12,10 +12,10 @@ class LiveChannel(models.Model):
 
     health_last_push_at = fields.Datetime(string="Last Push Received", compute=HEALTH)
     health_events_5m = fields.Float(
-        string="Events per Minute (last 5 min)", compute=HEALTH, digits=(16, 1),
+        string="Events per Minute (last 5 min)", compute=HEALTH,
         help="Events received in the last 5 minutes, per minute (a push may carry several events).")
     health_events_15m = fields.Float(
-        string="Events per Minute (last 15 min)", compute=HEALTH, digits=(16, 1),
+        string="Events per Minute (last 15 min)", compute=HEALTH,
         help="Events received in the last 15 minutes, per minute (a push may carry several events).")
     health_pending_count = fields.Integer(
         string="Inbox Depth (pending events)", compute=HEALTH, help="Events received and not applied yet.")

@@ -36,7 +36,7 @@ class LiveSession(models.Model):
         string="PCU (peak concurrent viewers)", compute=FIGURES,
         help="The platform's peak when it reports one, else the peak of entries less leaves, minute by minute.")
     acu = fields.Float(
-        string="ACU (average concurrent viewers)", compute=FIGURES, digits=(16, 1),
+        string="ACU (average concurrent viewers)", compute=FIGURES,
         help="Entries less leaves at the end of each minute, averaged over the minutes from the first one seen to "
              "the session's end (or now).")
     buyer_count = fields.Integer(string="Buyers (people)", compute=FIGURES,
@@ -51,7 +51,7 @@ class LiveSession(models.Model):
         string="Total Watch Time (s)", compute=FIGURES,
         help="Every viewer's watch time, including the time so far of fans still in the room, each capped at the "
              "session's length.")
-    avg_watch_seconds = fields.Float(string="Average Watch Time (s, total / UV)", compute=FIGURES, digits=(16, 1))
+    avg_watch_seconds = fields.Float(string="Average Watch Time (s, total / UV)", compute=FIGURES)
     interacting_count = fields.Integer(
         string="Interacting Viewers (people)", compute=FIGURES,
         help="Viewers who commented, liked, gifted, shared or followed.")

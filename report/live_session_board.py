@@ -40,7 +40,7 @@ class LiveSessionBoard(models.Model):
     uv_value = fields.Monetary(string="UV Value (GMV / UV)", compute="_compute_ratios", aggregator=None)
     roi = fields.Float(string="ROI (GMV / ad spend)", compute="_compute_ratios", aggregator=None)
     avg_watch_seconds = fields.Float(string="Average Watch Time (s, total / UV)", compute="_compute_ratios",
-                                     aggregator=None, digits=(16, 1))
+                                     aggregator=None)
     interaction_rate = fields.Float(string="Interaction Rate (interacting viewers / UV)",
                                     compute="_compute_ratios", aggregator=None)
 

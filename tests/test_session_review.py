@@ -10,11 +10,14 @@ import zipfile
 from lxml import etree
 from PIL import Image
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import TransactionCase, tagged
 
 
 @tagged("post_install", "-at_install")
-class TestSessionReview(HttpCase):
+class TestSessionReview(TransactionCase):
+    # Not an HttpCase: there, wkhtmltopdf's requests for the report's styles go to a
+    # server in test mode, sharing the test's cursor, and the PDF came out as two
+    # blank pages.
 
     @classmethod
     def setUpClass(cls):
@@ -66,8 +69,8 @@ class TestSessionReview(HttpCase):
         # A4 at 50 dpi: 8.27 x 11.69 inches = 413 x 584 pixels (pdftoppm rounds up).
         self.assertLessEqual(abs(image.width - 414), 2)
         self.assertLessEqual(abs(image.height - 585), 2)
-        dark = sum(1 for pixel in image.getdata() if pixel < 128)
-        self.assertGreater(dark, 2000, "the first page is not blank")
+        inked = sum(1 for pixel in image.getdata() if pixel < 200)
+        self.assertGreater(inked, image.width * image.height // 100, "the first page is not blank: 1% inked at least")
 
     def test_review_xlsx_has_one_sheet_each_and_the_orders_add_up_to_the_gmv(self):
         wizard = self.env["live.session.export.wizard"].with_context(
