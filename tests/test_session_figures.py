@@ -259,13 +259,17 @@ class TestChannelHealthFigures(TransactionCase):
         while self.env["live.event"]._process_batch():
             pass
         self._receive("d", "e")  # left pending
+        # One transaction, one now(): d is made 3 minutes older than the others.
+        self.env.cr.execute("""UPDATE live_event SET received_at = received_at - interval '3 minutes'
+                                WHERE channel_id = %s AND message_id = 'd'""", [self.channel.id])
+        self.env.invalidate_all()
         received = max(self.env["live.event"].search([("channel_id", "=", self.channel.id)]).mapped("received_at"))
         later = self.channel.with_context(live_figures_now=received + timedelta(minutes=10))
         self.assertEqual(later.health_last_push_at, received)
         self.assertEqual(later.health_events_5m, 0.0)                 # nothing in the last 5 minutes
         self.assertAlmostEqual(later.health_events_15m, 5 / 15)       # 5 events within 15 minutes
         self.assertEqual(later.health_pending_count, 2)
-        self.assertEqual(later.health_lag_seconds, 600)               # the oldest pending is 10 minutes old
+        self.assertEqual(later.health_lag_seconds, 780)               # the oldest pending, d, is 13 minutes old
         soon = self.channel.with_context(live_figures_now=received + timedelta(minutes=1))
         self.assertAlmostEqual(soon.health_events_5m, 1.0)            # 5 events / 5 minutes
-        self.assertEqual(soon.health_lag_seconds, 60)
+        self.assertEqual(soon.health_lag_seconds, 240)
