@@ -148,7 +148,8 @@ class LiveSession(models.Model):
         """, [ids])
         by_session = {}
         for session_id, minute, written, *values in self.env.cr.fetchall():
-            by_session.setdefault(session_id, []).append((minute, written, dict(zip(counters, values))))
+            by_session.setdefault(session_id, []).append(
+                (minute, written, {name: value or 0 for name, value in zip(counters, values)}))
         ends = {session.id: min(filter(None, [session.date_end, now])) for session in self.browse(ids)}
         result = {}
         for session_id, rows in by_session.items():
@@ -157,19 +158,19 @@ class LiveSession(models.Model):
             online = 0
             for minute, _written, values in rows:
                 for name in counters:
-                    totals[name] += values[name] or 0
+                    totals[name] += values[name]
                 online += values["enter_count"] - values["leave_count"]
                 concurrent[minute] = max(online, 0)
-            # Concurrency holds between two minutes with activity: average over every minute.
-            first = rows[0][0]
-            last = max(rows[-1][0], ends[session_id].replace(second=0, microsecond=0))
-            samples, current, minute = [], 0, first
-            while minute <= last:
-                current = concurrent.get(minute, current)
-                samples.append(current)
-                minute += timedelta(minutes=1)
+            # Concurrency holds from a minute with activity to the next one: every minute
+            # from the first one seen to the end counts, without a loop over each of them.
+            minutes = sorted(concurrent)
+            last = max(minutes[-1], ends[session_id].replace(second=0, microsecond=0))
+            viewer_minutes = sum(
+                concurrent[minute] * ((following - minute) // timedelta(minutes=1))
+                for minute, following in zip(minutes, [*minutes[1:], last + timedelta(minutes=1)]))
             totals.update(
-                pcu=max(concurrent.values()), acu=sum(samples) / len(samples),
+                pcu=max(concurrent.values()),
+                acu=viewer_minutes / ((last - minutes[0]) // timedelta(minutes=1) + 1),
                 updated=max(written for _minute, written, _values in rows))
             result[session_id] = totals
         return result

@@ -5,12 +5,13 @@ import importlib.util
 import os
 from datetime import datetime, timedelta, timezone
 
+from odoo.exceptions import AccessError
 from odoo.modules.module import get_module_path
 from odoo.tests import TransactionCase, tagged
 
 from ..models.platforms import Credentials
 from ..models.platforms.base import InboxEvent
-from .common import generic_event
+from .common import LiveCommerceCase, generic_event
 
 T0 = 1795000000  # 2026-11-18 11:06:40 UTC: the session starts
 ROOM = "room-figures"
@@ -273,3 +274,28 @@ class TestChannelHealthFigures(TransactionCase):
         soon = self.channel.with_context(live_figures_now=received + timedelta(minutes=1))
         self.assertAlmostEqual(soon.health_events_5m, 1.0)            # 5 events / 5 minutes
         self.assertEqual(soon.health_lag_seconds, 240)
+
+
+@tagged("post_install", "-at_install")
+class TestBoardAccess(LiveCommerceCase):
+
+    def test_board_minutes_and_export_are_for_their_company_and_roles(self):
+        session_a = self._make_session(self.channel_a, name="Shop A night")
+        session_b = self._make_session(self.channel_b, name="Shop B night")
+        self.env["live.session.minute"].create([
+            {"session_id": session.id, "company_id": session.company_id.id, "minute": "2026-11-20 12:00:00",
+             "enter_count": 3, "new_viewer_count": 3} for session in (session_a, session_b)])
+        self.env.flush_all()
+        for role in ("host", "field_controller", "manager", "user"):
+            user = self.users[role]
+            board = self.env["live.session.board"].with_user(user).search([])
+            self.assertIn(session_a, board.session_id, role)
+            self.assertNotIn(session_b, board.session_id, role)     # the other company's
+            minutes = self.env["live.session.minute"].with_user(user).search([])
+            self.assertEqual(minutes.session_id & (session_a | session_b), session_a, role)
+            self.assertEqual(session_a.with_user(user).uv, 3, role)
+        for role in ("host", "field_controller", "manager"):
+            self.env["live.session.export.wizard"].with_user(self.users[role]).create({"session_ids": session_a.ids})
+        with self.assertRaises(AccessError):
+            self.env["live.session.export.wizard"].with_user(self.users["service"]).create(
+                {"session_ids": session_a.ids})
