@@ -102,3 +102,12 @@ class TestSessionReview(TransactionCase):
                                617.25)
         self.assertNotIn("F4", orders)  # two paid orders, not the earlier session's
         self.assertEqual((products["A2"], products["B2"], products["C2"]), ("Cashmere Scarf", 5.0, 617.25))
+
+    def test_review_xlsx_of_a_period_holds_the_sessions_scheduled_in_it(self):
+        wizard = self.env["live.session.export.wizard"].create({
+            "scope": "period", "date_from": "2026-11-15", "date_to": "2026-11-20", "channel_ids": self.channel.ids})
+        self.assertEqual(wizard._sessions(), self.session)  # the Autumn Warm-up (Nov 1st) is before
+        wizard.date_from = "2026-11-01"
+        self.assertEqual(wizard._sessions(), self.earlier | self.session)
+        wizard.action_export()
+        self.assertTrue(wizard.filename.endswith(".xlsx"))
