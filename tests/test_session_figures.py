@@ -4,6 +4,7 @@ by hand in the comments, not with the code's formulas."""
 import importlib.util
 import os
 from datetime import datetime, timedelta, timezone
+from unittest.mock import patch
 
 from odoo.exceptions import AccessError
 from odoo.modules.module import get_module_path
@@ -191,7 +192,13 @@ class TestSessionFigures(TransactionCase):
         self.assertEqual((gmv, orders), (530, 5))  # this session's 470 in 4 orders + the earlier one's O0 (60)
 
     def test_minute_rows_are_upserted_once_per_batch_and_minute(self):
-        session = self._interactions()
+        Processor = type(self.env["live.event.processor"])
+        upsert = Processor._upsert_counters
+        with patch.object(Processor, "_upsert_counters", autospec=True, side_effect=upsert) as spy:
+            session = self._interactions()
+        tables = [call.args[1] for call in spy.call_args_list]
+        # Two batches, each spanning several minutes: one statement each.
+        self.assertEqual(tables.count("live_session_minute"), 2)
         minutes = self.env["live.session.minute"].search([("session_id", "=", session.id)])
         # 11:06 (f1, f2 enter), 11:07 (comment, like, follow, f3 enters), 11:08 (f4, f5, f3 leave, gift,
         # f3 again), 11:09 (share), 11:10 (f1 leaves): one row each, whatever the batches.
