@@ -17,6 +17,9 @@
 #                           coupons for 100,000 of them vs the loyalty module's generation wizard
 #   bench/run.sh sla        the first-contact SLA escalation job over 1,000 breached clocks
 #                           (LCC_BENCH_SLA_CLOCKS) vs a search_count of the due clocks
+#   bench/run.sh board      the figures, board and review of a session with 1,000,000 interaction
+#                           events and 10,000 orders (LCC_BENCH_BOARD_EVENTS, LCC_BENCH_BOARD_ORDERS)
+#                           vs one read_group of the same orders
 #   bench/run.sh            all of them
 # Uses a fresh database `lcc_bench` (no demo data) and Odoo servers on port 8269:
 # prefork with 2 workers and no cron for ingestion (measured alone), with cron
@@ -98,5 +101,9 @@ fi
 if [ "$what" = all ] || [ "$what" = sla ]; then
   "$VENV/bin/python" "$ROOT/bench/sla.py" -c "$CONF" -d "$DB" ${LCC_BENCH_SLA_CLOCKS:+--clocks "$LCC_BENCH_SLA_CLOCKS"} \
     || status=1
+fi
+if [ "$what" = all ] || [ "$what" = board ]; then
+  "$VENV/bin/python" "$ROOT/bench/board.py" -c "$CONF" -d "$DB" ${LCC_BENCH_BOARD_EVENTS:+--events "$LCC_BENCH_BOARD_EVENTS"} \
+    ${LCC_BENCH_BOARD_ORDERS:+--orders "$LCC_BENCH_BOARD_ORDERS"} || status=1
 fi
 exit $status

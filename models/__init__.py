@@ -12,6 +12,8 @@ from . import sale_order
 from . import sale_order_line
 from . import live_interaction_counters
 from . import live_session_fan
+from . import live_session_minute
+from . import live_session_figures
 from . import live_comment
 from . import live_fan_stats
 from . import live_fan_rfm
@@ -62,3 +64,5 @@ from . import live_session_presentation
 from . import live_session_workbench
 from . import res_partner_service_workbench
 from . import ir_websocket
+from . import utm_medium
+from . import live_channel_health

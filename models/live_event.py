@@ -274,6 +274,9 @@ class LiveEvent(models.Model):
                 WHERE state IN ('failed', 'waiting', 'ignored');
             CREATE INDEX IF NOT EXISTS live_event_order_idx ON live_event (channel_id, order_ref)
                 WHERE order_ref IS NOT NULL;
+            -- The channel's health (live_channel_health.py): its last push, an
+            -- index-only max, and its recent windows. Narrow, for the insert's sake.
+            CREATE INDEX IF NOT EXISTS live_event_channel_received_idx ON live_event (channel_id, received_at);
         """)
         self.env.cr.execute(WAKEUP_TABLE)
         self.env.cr.execute(STORE_FUNCTION)

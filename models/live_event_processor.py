@@ -23,6 +23,8 @@ SHARED_COUNTER_COLUMNS = [("watch_seconds", "int"), ("comment_count", "int"), ("
                           ("gift_count", "int"), ("gift_value", "numeric"), ("follow_count", "int"),
                           ("share_count", "int")]
 COUNTERS = ("enter_count", *(name for name, _type in SHARED_COUNTER_COLUMNS))
+# What makes a viewer an interacting viewer (metrics.md: commented, liked, gifted, shared or followed).
+INTERACTION_COUNTERS = ("comment_count", "like_count", "gift_count", "follow_count", "share_count")
 PLATFORM_KEYS = frozenset(key for key, _label in PLATFORM_SELECTION)
 IDENTITY_TYPE_KEYS = frozenset(key for key, _label in IDENTITY_TYPES)
 # Context for the partners and sessions the processor creates: no chatter message,
@@ -184,7 +186,9 @@ class LiveEventProcessor(models.AbstractModel):
         self._resolve_sessions([w for w in works if w.event.room_id])
         self._apply_session_events([w for w in works if w.event.type in SESSION_EVENTS and w.session_id])
         fan_works = [w for w in works if w.event.type in FAN_EVENTS]
-        new_sessions_by_partner = self._upsert_audience([w for w in fan_works if w.session_id])
+        audience_works = [w for w in fan_works if w.session_id]
+        new_sessions_by_partner, firsts = self._upsert_audience(audience_works)
+        self._upsert_minutes(audience_works, firsts)
         self._insert_comments([w for w in fan_works if w.event.type == "comment"])
         self._update_fan_stats(fan_works, new_sessions_by_partner)
         self.env.cr.execute("""
@@ -196,6 +200,7 @@ class LiveEventProcessor(models.AbstractModel):
         """, [[w.event_id for w in works], [w.session_id for w in works], [w.partner_id for w in works]])
         self.env["live.event"].invalidate_model()
         self.env["live.session.fan"].invalidate_model()
+        self.env["live.session.minute"].invalidate_model()
         self.env["live.fan.stats"].invalidate_model()
 
     def _find_or_lock(self, keys, lookup, namespace):
@@ -554,13 +559,19 @@ class LiveEventProcessor(models.AbstractModel):
             counts = self._counters(work)
             k = key(work)
             if k not in totals:
-                totals[k] = dict(counts, first=work.occurred, last=work.occurred, company=work.channel.company_id.id)
+                totals[k] = dict(counts, first=work.occurred, last=work.occurred, company=work.channel.company_id.id,
+                                 entered=None, left=None)
             else:
                 row = totals[k]
                 for name in COUNTERS:
                     row[name] += counts[name]
                 row["first"] = min(row["first"], work.occurred)
                 row["last"] = max(row["last"], work.occurred)
+            row = totals[k]
+            if work.event.type == "fan.entered":
+                row["entered"] = max(filter(None, [row["entered"], work.occurred]))
+            elif work.event.type == "fan.left":
+                row["left"] = max(filter(None, [row["left"], work.occurred]))
         return totals
 
     def _upsert_counters(self, table, conflict, columns, values, merge, returning=""):
@@ -589,27 +600,69 @@ class LiveEventProcessor(models.AbstractModel):
         return [[row[name] for row in rows] for name, _type in SHARED_COUNTER_COLUMNS]
 
     def _upsert_audience(self, works):
-        """Returns {partner_id: number of sessions this batch added to the fan}."""
+        """Returns ({partner_id: number of sessions this batch added to the fan},
+        {(session_id, partner_id): (new viewer, new interacting viewer, first event)}):
+        who this batch made a viewer, or an interacting viewer, of a session for the
+        first time, and when the fan's first event of the batch occurred."""
         if not works:
-            return {}
+            return {}, {}
         totals = self._aggregate(works, key=lambda w: (w.session_id, w.partner_id))
         keys = sorted(totals)
         rows = [totals[k] for k in keys]
         self._upsert_counters(
             "live_session_fan", "session_id, partner_id",
             [("session_id", "int"), ("partner_id", "int"), ("company_id", "int"), ("first_seen_at", "timestamp"),
-             ("last_seen_at", "timestamp"), ("enter_count", "int")],
+             ("last_seen_at", "timestamp"), ("enter_count", "int"), ("last_entered_at", "timestamp"),
+             ("last_left_at", "timestamp")],
             [[k[0] for k in keys], [k[1] for k in keys], [r["company"] for r in rows], [r["first"] for r in rows],
-             [r["last"] for r in rows], [r["enter_count"] for r in rows], *self._counter_values(rows)],
+             [r["last"] for r in rows], [r["enter_count"] for r in rows], [r["entered"] for r in rows],
+             [r["left"] for r in rows], *self._counter_values(rows)],
             merge=["first_seen_at = LEAST(t.first_seen_at, EXCLUDED.first_seen_at)",
                    "last_seen_at = GREATEST(t.last_seen_at, EXCLUDED.last_seen_at)",
-                   "enter_count = t.enter_count + EXCLUDED.enter_count"],
-            returning="RETURNING partner_id, (xmax = 0) AS inserted")
+                   "enter_count = t.enter_count + EXCLUDED.enter_count",
+                   # GREATEST ignores NULLs: a batch without an entry keeps the last one.
+                   "last_entered_at = GREATEST(t.last_entered_at, EXCLUDED.last_entered_at)",
+                   "last_left_at = GREATEST(t.last_left_at, EXCLUDED.last_left_at)"],
+            returning="RETURNING session_id, partner_id, (xmax = 0) AS inserted, "
+                      "comment_count + like_count + gift_count + follow_count + share_count")
         new_sessions = defaultdict(int)
-        for partner_id, inserted in self.env.cr.fetchall():
+        firsts = {}
+        for session_id, partner_id, inserted, interactions in self.env.cr.fetchall():
             if inserted:
                 new_sessions[partner_id] += 1
-        return new_sessions
+            row = totals[(session_id, partner_id)]
+            in_batch = sum(row[name] for name in INTERACTION_COUNTERS)
+            # The row's interactions after the upsert less this batch's: none before.
+            firsts[(session_id, partner_id)] = (inserted, in_batch > 0 and interactions == in_batch, row["first"])
+        return new_sessions, firsts
+
+    def _upsert_minutes(self, works, firsts):
+        """Add the batch to the sessions' per-minute figures (live.session.minute): one
+        statement per batch. A fan's first appearance (and first interaction) in a
+        session counts in the minute of the fan's first event of the batch."""
+        if not works:
+            return
+        totals = self._aggregate(works, key=lambda w: (w.session_id, w.occurred.replace(second=0, microsecond=0)))
+        leaves = defaultdict(int)
+        for work in works:
+            if work.event.type == "fan.left":
+                leaves[(work.session_id, work.occurred.replace(second=0, microsecond=0))] += 1
+        new_viewers, new_interacting = defaultdict(int), defaultdict(int)
+        for (session_id, _partner_id), (viewer, interacting, first) in firsts.items():
+            minute = (session_id, first.replace(second=0, microsecond=0))
+            new_viewers[minute] += viewer
+            new_interacting[minute] += interacting
+        keys = sorted(totals)
+        rows = [totals[k] for k in keys]
+        self._upsert_counters(
+            "live_session_minute", "session_id, minute",
+            [("session_id", "int"), ("minute", "timestamp"), ("company_id", "int"), ("enter_count", "int"),
+             ("leave_count", "int"), ("new_viewer_count", "int"), ("new_interacting_count", "int")],
+            [[k[0] for k in keys], [k[1] for k in keys], [r["company"] for r in rows],
+             [r["enter_count"] for r in rows], [leaves[k] for k in keys], [new_viewers[k] for k in keys],
+             [new_interacting[k] for k in keys], *self._counter_values(rows)],
+            merge=[f"{name} = t.{name} + EXCLUDED.{name}"
+                   for name in ("enter_count", "leave_count", "new_viewer_count", "new_interacting_count")])
 
     def _insert_comments(self, works):
         if not works:

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class LiveSessionFan(models.Model):
@@ -19,7 +19,33 @@ class LiveSessionFan(models.Model):
     first_seen_at = fields.Datetime(string="First Seen", readonly=True)
     last_seen_at = fields.Datetime(string="Last Seen", readonly=True)
     enter_count = fields.Integer(string="Entries", readonly=True)
+    last_entered_at = fields.Datetime(string="Last Entered", readonly=True)
+    last_left_at = fields.Datetime(string="Last Left", readonly=True)
+    is_present = fields.Boolean(
+        string="In the Room", compute="_compute_watch_time_now",
+        help="Entered and not left since, in a session that has not ended.")
+    watch_time_now = fields.Integer(
+        string="Watch Time So Far (s)", compute="_compute_watch_time_now",
+        help="Watch time the platform reported when the fan left, plus the time since the fan's last entry while "
+             "the fan is still in the room (until the session's end), capped at the session's length.")
 
     _sql_constraints = [
         ("session_partner_unique", "unique(session_id, partner_id)", "One audience line per fan and session."),
     ]
+
+    @api.depends("watch_seconds", "last_entered_at", "last_left_at", "session_id.date_start", "session_id.date_end")
+    @api.depends_context("live_figures_now")
+    def _compute_watch_time_now(self):
+        now = self.env.context.get("live_figures_now") or fields.Datetime.now()
+        for line in self:
+            session = line.session_id
+            end = min(filter(None, [session.date_end, now]))
+            present = bool(line.last_entered_at) and (
+                not line.last_left_at or line.last_left_at < line.last_entered_at) and line.last_entered_at < end
+            seconds = line.watch_seconds
+            if present:
+                seconds += int((end - line.last_entered_at).total_seconds())
+            if session.date_start:
+                seconds = min(seconds, max(0, int((end - session.date_start).total_seconds())))
+            line.is_present = present and not session.date_end
+            line.watch_time_now = seconds

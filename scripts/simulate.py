@@ -57,6 +57,7 @@ ADDRESSES = [
      "street": "科技园南路**号"},
 ]
 ID_ONLY = ("douyin_shop", "kuaishou_shop", "wechat_channels_shop", "tiktok_shop")
+STATS_EVERY = 5  # seconds between two session.stats of a room (generic format)
 FOLLOW_UP_AFTER = 15  # seconds an order waits, at least, before it ships or completes
 
 
@@ -68,6 +69,9 @@ class Room:
         self.run = uuid.uuid4().hex[:8]
         self.pool = [f"sim-{seed}-{i}" for i in range(size)]
         self.present = {}  # fan id -> entered at
+        # What the platform would report in its room statistics (session.stats).
+        self.visits = self.peak = self.likes = 0
+        self.seen = set()
 
     def nickname(self, fan_id):
         return NICKS[hash(fan_id) % len(NICKS)] + fan_id[-3:]
@@ -86,16 +90,27 @@ class Room:
             if fan not in self.present and self.rng.random() < 0.6:
                 self.present[fan] = time.time()
                 entered.append(fan)
+                self.visits += 1
+                self.seen.add(fan)
         for fan in list(self.present):
             if self.rng.random() < 0.03:
                 left.append((fan, int(time.time() - self.present.pop(fan)) + self.rng.randint(30, 600)))
+        self.peak = max(self.peak, len(self.present))
         return entered, left
 
     def someone(self):
         if not self.present:
             fan = self.rng.choice(self.pool)
             self.present[fan] = time.time()
+            self.visits += 1
+            self.seen.add(fan)
+            self.peak = max(self.peak, 1)
         return self.rng.choice(list(self.present))
+
+    def stats(self):
+        """The room's statistics as the platform reports them (the generic format's
+        session.stats): views, unique viewers, peak concurrent viewers, likes."""
+        return {"pv": self.visits, "uv": len(self.seen), "pcu": self.peak, "likes": self.likes}
 
 
 class Stream:
@@ -124,6 +139,7 @@ class Stream:
         self.orders = []    # what it sold: the neutral form the sandbox takes, and where each order stands
         self.sold = 0
         self.pending = []   # generic events that go with the next push
+        self.next_stats_at = time.time()
 
     def _id(self, kind):
         self.n += 1
@@ -363,7 +379,9 @@ class Stream:
         for _ in range(self.rng.randint(0, 4)):
             event("comment", self.room.someone(), content=self.rng.choice(COMMENTS))
         for _ in range(self.rng.randint(0, 3)):
-            event("like", self.room.someone(), count=self.rng.randint(1, 30))
+            count = self.rng.randint(1, 30)
+            self.room.likes += count
+            event("like", self.room.someone(), count=count)
         if self.rng.random() < 0.1:
             event("gift", self.room.someone(), gift_id="rose", count=self.rng.randint(1, 5), value=100)
         if self.rng.random() < 0.08:
@@ -373,6 +391,12 @@ class Stream:
         self.orders_tick()
         events.extend(self.pending)
         self.pending = []
+        if time.time() >= self.next_stats_at:
+            # The room's statistics, as a platform reports them every few seconds:
+            # PV, UV, peak viewers and likes move on the session.
+            self.next_stats_at = time.time() + STATS_EVERY
+            events.append({"id": self._id("stats"), "type": "session.stats", "occurred_at": now,
+                           "room_id": self.room_id, "data": self.room.stats()})
         if events:
             self.events += len(events)
             self.push({"events": events})
@@ -399,6 +423,7 @@ class Stream:
                            "sec_gift_id": "rose", "gift_num": 1, "gift_value": 100, "timestamp": now_ms}
                           for fan in ([self.room.someone()] if self.rng.random() < 0.1 else [])],
         }
+        self.room.likes += sum(like["like_num"] for like in streams["live_like"])
         for msg_type, messages in streams.items():
             if messages:
                 self.events += len(messages)

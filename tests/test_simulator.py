@@ -164,6 +164,8 @@ def test_the_room_and_the_middleware_name_each_viewer_by_one_union_id(sandbox):
         adapter = get_adapter(stream.creds.platform)
         assert stream.inbox
         for event in stream.inbox:
+            if event.event_type == "session.stats":  # the room's figures: no viewer
+                continue
             fan = adapter.normalize(event.event_type, event.payload, event.room_id, event.occurred_at).fan
             [union] = fan.others
             assert (union.platform, union.id_type) == ("douyin_live", "union_id")
@@ -174,3 +176,24 @@ def test_the_room_and_the_middleware_name_each_viewer_by_one_union_id(sandbox):
     assert all(by_room[viewer] == by_middleware[viewer] for viewer in shared)
     assert len(set(by_room.values()) | set(by_middleware.values())) == len(by_room.keys() | by_middleware.keys()), \
         "one union id per viewer"
+
+
+def test_the_room_reports_its_statistics_so_pv_uv_peak_and_likes_move(sandbox):
+    """The platforms report a room's views, viewers, peak and likes every few seconds
+    (session.stats): without them PV, UV, PCU and the platform's likes stay at 0."""
+    stream = Recorder("generic", sandbox)
+    stream.sells = False
+    reports = []
+    for _tick in range(40):
+        stream.next_stats_at = 0  # as if STATS_EVERY had passed
+        stream.tick()
+        reports.append(stream.inbox[-1])
+    assert all(event.event_type == "session.stats" and event.room_id == ROOM for event in reports)
+    adapter = get_adapter("generic")
+    first, last = (adapter.normalize(e.event_type, e.payload, e.room_id, e.occurred_at).data for e in (reports[0], reports[-1]))
+    assert last == stream.room.stats()
+    for key in ("pv", "uv", "pcu", "likes"):
+        assert last[key] > 0 and last[key] >= first[key], key
+    assert last["pv"] >= last["uv"] >= last["pcu"]
+    assert last["uv"] == len({event.payload["fan"]["id"] for event in stream.inbox
+                              if event.event_type == "fan.entered"} | stream.room.seen)

@@ -1,0 +1,2 @@
+from . import live_session_board
+from . import live_session_review
