@@ -31,17 +31,35 @@ class LiveSession(models.Model):
     def _workbench_tile_fields(self):
         """The workbench's live tiles, in order: (field of live.session, what the
         figure is counted over or divided by). Every tile is a field, so the form,
-        the board and the workbench show one definition."""
+        the board and the workbench show one definition (models/live_session_figures.py)."""
         return [
+            ("online_count", _("people, now")),
+            ("pv", _("visits")),
+            ("uv", _("people")),
+            ("pcu", _("people, concurrent")),
+            ("acu", _("people, concurrent")),
             ("gmv", _("paid orders")),
             ("net_gmv", _("GMV - refunds")),
             ("order_count", _("paid orders")),
+            ("buyer_count", _("people")),
+            ("conversion_people", _("buyers / UV")),
+            ("conversion_visits", _("paid orders / PV")),
+            ("gpm", _("GMV × 1000 / PV")),
+            ("uv_value", _("GMV / UV")),
+            ("aov", _("GMV / paid orders")),
+            ("avg_watch_seconds", _("watch seconds / UV")),
+            ("interaction_rate", _("interacting viewers / UV")),
+            ("new_fan_rate", _("new followers / UV")),
+            ("new_buyer_count", _("first paid order from us")),
+            ("returning_buyer_count", _("paid before")),
             ("roi", _("GMV / ad spend")),
-            ("stat_view_count", _("visits")),
-            ("stat_viewer_count", _("people")),
-            ("stat_peak_viewers", _("people, concurrent")),
-            ("audience_count", _("people seen by us")),
+            ("ad_roi", _("ad-attributed GMV / ad spend")),
+            ("refund_rate", _("refunds / GMV")),
         ]
+
+    # Ratios the workbench shows as percentages, as the Figures tab does.
+    _WORKBENCH_PERCENT_TILES = frozenset({
+        "conversion_people", "conversion_visits", "interaction_rate", "new_fan_rate", "refund_rate"})
 
     # ------------------------------------------------------------------ reads
 
@@ -89,7 +107,8 @@ class LiveSession(models.Model):
             field = self._fields[name]
             tiles.append({
                 "key": name, "label": field._description_string(self.env), "value": self[name],
-                "denominator": denominator, "type": field.type,
+                "denominator": denominator,
+                "type": "percentage" if name in self._WORKBENCH_PERCENT_TILES else field.type,
             })
         return tiles
 

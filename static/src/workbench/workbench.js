@@ -5,7 +5,7 @@ import { _t } from "@web/core/l10n/translation";
 import { deserializeDateTime, formatDateTime } from "@web/core/l10n/dates";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
-import { formatFloat, formatInteger, formatMonetary } from "@web/views/fields/formatters";
+import { formatFloat, formatInteger, formatMonetary, formatPercentage } from "@web/views/fields/formatters";
 
 // The stream keeps at most this many comments in the DOM (the server sends at most
 // as many per read): a busy room (200 comments/s) shows its newest, never freezes.
@@ -188,6 +188,9 @@ export class LiveWorkbench extends Component {
         }
         if (tile.type === "integer") {
             return formatInteger(value);
+        }
+        if (tile.type === "percentage") {
+            return formatPercentage(value);
         }
         return formatFloat(value, { digits: [16, 2] });
     }
