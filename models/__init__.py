@@ -43,6 +43,7 @@ from . import res_partner_birthday
 from . import live_flow
 from . import live_flow_step
 from . import live_flow_enrollment
+from . import loyalty_card
 from . import ir_actions_server
 from . import base_automation
 from . import live_flow_demo

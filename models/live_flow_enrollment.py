@@ -217,6 +217,8 @@ class LiveFlowEnrollment(models.Model):
             "description": step.flow_id.name,
         })
         vals_list = [wizard._get_coupon_values(enrollment.partner_id) for enrollment in self]
+        for vals, code in zip(vals_list, self.env["loyalty.card"]._live_new_codes(len(vals_list))):
+            vals["code"] = code
         # Without a creation note and tracking on each card: the fan's chatter says
         # which coupon it got (a thousand card notes would double the job's time).
         cards = self.env["loyalty.card"].sudo().with_context(tracking_disable=True).create(vals_list)

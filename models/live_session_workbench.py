@@ -284,7 +284,8 @@ class LiveSession(models.Model):
             raise UserError(_("Choose a coupon program of %s.", session.company_id.name))
         wizard = self.env["loyalty.generate.wizard"].sudo().new({
             "program_id": program.id, "mode": "selected", "description": session.name})
-        card = self.env["loyalty.card"].sudo().create(wizard._get_coupon_values(partner.sudo()))
+        Card = self.env["loyalty.card"].sudo()
+        card = Card.create(dict(wizard._get_coupon_values(partner.sudo()), code=Card._live_new_codes(1)[0]))
         expiry = _(", valid until %s", format_date(self.env, card.expiration_date)) if card.expiration_date else ""
         partner.sudo().message_post(body=Markup("%s") % _(
             "Coupon %(code)s of %(program)s given during live session %(session)s by %(user)s%(expiry)s.",

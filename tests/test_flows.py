@@ -1,4 +1,5 @@
 from datetime import date, datetime, timedelta
+from unittest.mock import patch
 
 from odoo import Command
 from odoo.tests.common import freeze_time
@@ -69,6 +70,21 @@ class TestDormantRule(FlowCase):
         self.assertEqual(enrollment.next_run_at, NOW + timedelta(days=7))
         self.assertFalse(self.enrollments(awake, "live_flow_dormant"))
         self.assertFalse(self.coupons(awake, "loyalty_program_comeback"))
+
+    def test_a_coupon_code_already_taken_is_drawn_again(self):
+        """Odoo's codes (32 random bits) collide among 100,000 coupons, and one
+        collision fails the batch's insert: the flow draws its own and skips taken ones."""
+        program = self.env.ref("live_commerce_crm.loyalty_program_comeback")
+        taken = self.env["loyalty.card"].create({"program_id": program.id, "code": "0440-0000-0000-0001"})
+        fans = [self.fan(f"sleeper-{n}", interacted_days_ago=31) for n in range(3)]
+        self.recompute()
+        draws = iter(["0440-0000-0000-0001", "0440-0000-0000-0002", "0440-0000-0000-0002",
+                      "0440-0000-0000-0003", "0440-0000-0000-0004"])
+        with patch.object(type(self.env["loyalty.card"]), "_live_draw_code", lambda self: next(draws)):
+            self.run_rule("automation_live_dormant", last_run=NOW - timedelta(days=2))
+        codes = sorted(card.code for fan in fans for card in self.coupons(fan, "loyalty_program_comeback"))
+        self.assertEqual(codes, ["0440-0000-0000-0002", "0440-0000-0000-0003", "0440-0000-0000-0004"])
+        self.assertEqual(taken.partner_id, self.env["res.partner"])
 
     def test_the_coupon_goes_out_by_email_to_a_fan_who_consented(self):
         fan = self.fan("sleeper", interacted_days_ago=31)

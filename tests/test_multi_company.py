@@ -11,6 +11,7 @@ ISOLATED_MODELS = [
     "live.fan.rfm", "live.fan.lifecycle.log", "live.fan.consent", "live.fan.privacy.log", "live.fan.import.preset",
     "live.fan.category", "live.fan.merge.suggestion", "live.fan.tag.rule", "live.fan.tag.keyword", "live.fan.tag.reason",
     "live.message", "live.flow", "live.flow.step", "live.flow.enrollment", "live.session.presentation",
+    "live.session.minute", "live.session.board",
 ]
 # Models whose rows a salesperson reads only when they are theirs (and managers all
 # of their companies'): isolated between companies in their own tests.
@@ -91,6 +92,8 @@ class TestMultiCompany(LiveCommerceCase):
             "live.flow": flow, "live.flow.step": flow.step_ids, "live.flow.enrollment": flow.enrollment_ids,
             "live.channel": relay, "live.session": session, "live.session.product": session.product_line_ids,
             "live.session.presentation": presentation,
+            "live.session.minute": session.minute_ids,
+            "live.session.board": cls.env["live.session.board"].search([("session_id", "=", session.id)]),
             "live.channel.sku": sku, "live.order.refund": refund,
             "live.fan.identity": identity, "live.event": Event.search([("channel_id", "=", relay.id)]),
             "live.comment": session.comment_ids, "live.session.fan": session.audience_ids,
@@ -121,7 +124,7 @@ class TestMultiCompany(LiveCommerceCase):
                             self.env[model].with_user(user).search([])
                         continue
                     found = self.env[model].with_user(user).search([("id", "in", (mine | theirs).ids)])
-                    self.assertEqual(found.ids, mine.ids, f"{user.login} reads {model}")
+                    self.assertEqual(sorted(found.ids), sorted(mine.ids), f"{user.login} reads {model}")
                     with self.assertRaises(AccessError):
                         theirs.with_user(user).read(["display_name"])
 

@@ -17,8 +17,8 @@ export function openLiveCommerce() {
             // The app's first screen is the first data the user's browser loads
             // (menus, translations, the sessions' figures): on a loaded 2-core
             // machine it has been seen to take longer than a step's usual 10 s.
-            content: "The sessions' board is shown",
-            trigger: ".o_kanban_view .o_kanban_record",
+            content: "The app's first screen is shown",
+            trigger: ".o_action_manager .o_view_controller",
             timeout: 30000,
         },
     ];
