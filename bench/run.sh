@@ -20,6 +20,9 @@
 #   bench/run.sh board      the figures, board and review of a session with 1,000,000 interaction
 #                           events and 10,000 orders (LCC_BENCH_BOARD_EVENTS, LCC_BENCH_BOARD_ORDERS)
 #                           vs one read_group of the same orders
+#   bench/run.sh latency    push-to-tile: a websocket client as the host reads workbench_data on each
+#                           bus notification while signed pushes bring 1,000 events/s
+#                           (LCC_BENCH_LATENCY_RATE, LCC_BENCH_LATENCY_SECONDS) vs push-to-processed
 #   bench/run.sh            all of them
 # Uses a fresh database `lcc_bench` (no demo data) and Odoo servers on port 8269:
 # prefork with 2 workers and no cron for ingestion (measured alone), with cron
@@ -64,6 +67,14 @@ if [ "$what" = all ] || [ "$what" = freshness ]; then
     --dsn "host=$DB_HOST port=$DB_PORT user=$DB_USER dbname=$DB" --logfile "$DATA/logs/bench-freshness.log" \
     ${LCC_BENCH_MODES:+--modes "$LCC_BENCH_MODES"} ${LCC_BENCH_FRESH_SECONDS:+--seconds "$LCC_BENCH_FRESH_SECONDS"} \
     || status=1
+fi
+if [ "$what" = all ] || [ "$what" = latency ]; then
+  curl -sf "http://127.0.0.1:$PORT/web/health" >/dev/null && die "Port $PORT is taken: stop what listens there first."
+  mkdir -p "$DATA/logs"
+  "$VENV/bin/python" "$ROOT/bench/workbench_latency.py" -c "$CONF" -d "$DB" --odoo-bin "$ODOO_SRC/odoo-bin" \
+    --port "$PORT" --dsn "host=$DB_HOST port=$DB_PORT user=$DB_USER dbname=$DB" \
+    --logfile "$DATA/logs/bench-latency.log" ${LCC_BENCH_LATENCY_SECONDS:+--seconds "$LCC_BENCH_LATENCY_SECONDS"} \
+    ${LCC_BENCH_LATENCY_RATE:+--rate "$LCC_BENCH_LATENCY_RATE"} || status=1
 fi
 if [ "$what" = all ] || [ "$what" = ingest ]; then
   read -r CHANNEL_ID < <(db_psql "$DB" -c "

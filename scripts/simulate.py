@@ -402,10 +402,11 @@ class Stream:
             self.push({"events": events})
 
     def middleware_fan(self, fan):
-        """The middleware relays the Douyin room: its own open id of the viewer, and
-        the viewer's Douyin union id."""
-        return {"platform": "douyin_live", "id_type": "open_id", "id": fan, "nickname": self.room.nickname(fan),
-                "union_id": self.room.union_id(fan)}
+        """The middleware relays a live room: its own open id of the viewer, and the
+        viewer's union id. The room is Douyin's unless the channel says which platform's
+        viewers it relays (the demo's WeChat room relay: "viewer_platform")."""
+        return {"platform": self.channel.get("viewer_platform") or "douyin_live", "id_type": "open_id", "id": fan,
+                "nickname": self.room.nickname(fan), "union_id": self.room.union_id(fan)}
 
     def tick_douyin_live(self):
         self.room.step()
@@ -458,6 +459,21 @@ def run(streams, rate, duration):
     return sum(s.errors for s in streams)
 
 
+def make_streams(channels, url, fans, seed, room_id=None, sandbox=None, order_every=20.0):
+    """One stream per channel; one Room per live room, shared by the channels that
+    push for it (the Douyin room app and the middleware see the same viewers), and
+    each room with its own people, so each session's PV, UV and peak are its own."""
+    rooms = {}
+    rng = random.Random(seed)
+    streams = []
+    for channel in channels:
+        room = room_id or channel.get("room") or "7301002"
+        if room not in rooms:
+            rooms[room] = Room(fans, seed + len(rooms))
+        streams.append(Stream(channel, url, rooms[room], room, rng, sandbox=sandbox, order_every=order_every))
+    return streams
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default="http://localhost:8069")
@@ -496,10 +512,8 @@ def main(argv=None):
     else:
         parser.error("give --channel or --channels-json")
     seed = args.seed if args.seed is not None else random.randrange(10**6)
-    room = Room(args.fans, seed)
-    rng = random.Random(seed)
-    streams = [Stream(channel, args.url, room, args.room or channel.get("room") or "7301002", rng,
-                      sandbox=args.sandbox_url, order_every=args.order_every) for channel in channels]
+    streams = make_streams(channels, args.url, args.fans, seed, room_id=args.room, sandbox=args.sandbox_url,
+                           order_every=args.order_every)
     print(f"Simulating {', '.join(f'{s.creds.code} (room {s.room_id})' for s in streams)} against {args.url} "
           f"({args.rate} pushes/s per channel, an order every {args.order_every:g}s"
           f"{'' if not args.duration else f', {args.duration:.0f}s'})", flush=True)

@@ -48,7 +48,8 @@ class TestDemoData(TransactionCase):
         warehouse = self.env.ref("live_commerce_crm.demo_warehouse")
         self.assertEqual(warehouse.company_id, company)
         channels = self.env["live.channel"].search([("company_id", "=", company.id)])
-        self.assertEqual(len(channels), 4)
+        # Two platform shops, the Douyin room app, the middleware and its WeChat room relay.
+        self.assertEqual(len(channels), 5)
         for channel in channels.filtered(lambda c: c.platform != "douyin_live"):
             self.assertEqual(channel.tax_ids, tax, "the channels' taxes are the company's default sales tax")
             self.assertEqual(channel._order_warehouse(), warehouse)

@@ -197,3 +197,46 @@ def test_the_room_reports_its_statistics_so_pv_uv_peak_and_likes_move(sandbox):
     assert last["pv"] >= last["uv"] >= last["pcu"]
     assert last["uv"] == len({event.payload["fan"]["id"] for event in stream.inbox
                               if event.event_type == "fan.entered"} | stream.room.seen)
+
+
+def test_every_live_room_reports_its_own_statistics(monkeypatch):
+    """`make run SIMULATE=1` gives each channel the room of its live session: the demo's
+    Douyin room (the shop, the room app, the middleware) and its WeChat Channels room
+    (the store, which pushes order ids only, and the middleware's relay of that room).
+    Each room has its own viewers, and each reports its views, viewers and peak
+    (session.stats), so PV, UV and PCU move on every live session."""
+    wechat_room = "export/UzFfAgtgekIEAQAAAAAAb4MwGP2"
+    channels = [  # as scripts/run.sh reads the demo's channels
+        dict(CHANNELS["douyin_shop"], code="douyin-flagship", platform="douyin_shop", room=ROOM),
+        dict(CHANNELS["wechat_channels_shop"], code="wechat-store", platform="wechat_channels_shop",
+             room=wechat_room),
+        dict(CHANNELS["douyin_live"], code="douyin-room", platform="douyin_live", room=ROOM),
+        dict(CHANNELS["generic"], code="middleware", platform="generic", room=ROOM),
+        dict(CHANNELS["generic"], code="middleware-wechat", platform="generic", room=wechat_room,
+             viewer_platform="wechat_channels"),
+    ]
+    pushed = []
+    monkeypatch.setattr(simulate.Stream, "push", lambda stream, body, **kw: pushed.append((stream, body)))
+    streams = simulate.make_streams(channels, "http://odoo.invalid", 30, 7)
+    for stream in streams:
+        stream.sells = False  # no sandbox: the rooms only
+    for _tick in range(40):
+        for stream in streams:
+            stream.next_stats_at = 0
+            stream.tick()
+    stats, viewers = {}, {}
+    for stream, body in pushed:
+        for event in body.get("events", []) if isinstance(body, dict) else []:
+            if event["type"] == "session.stats":
+                stats[event["room_id"]] = event["data"]
+            elif event["type"] == "fan.entered":
+                viewers.setdefault(event["room_id"], set()).add((event["fan"]["platform"], event["fan"]["id"]))
+    assert set(stats) == {ROOM, wechat_room}, "every live room reports its statistics"
+    for room, figures in stats.items():
+        assert figures["pv"] >= figures["uv"] >= figures["pcu"] > 0, room
+    assert {platform for platform, _id in viewers[wechat_room]} == {"wechat_channels"}
+    assert not {fan for _platform, fan in viewers[ROOM]} & {fan for _platform, fan in viewers[wechat_room]}, \
+        "each room has its own people"
+    by_room = {stream.room_id: stream.room for stream in streams}
+    assert by_room[ROOM] is not by_room[wechat_room]
+    assert all(stream.room is by_room[stream.room_id] for stream in streams), "one room per room id, shared"

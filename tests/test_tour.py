@@ -64,6 +64,13 @@ class TestLiveCommerceTour(HttpCase):
         no order event failed."""
         self.start_tour("/odoo", "live_commerce_crm_demo_manager_tour", login="admin")
 
+    def test_demo_manager_compares_two_sessions_on_the_board(self):
+        """The demo's manager opens Reporting › Session Board and compares the warm-up
+        (UV 14, 9 buyers, 12 paid orders, ¥5,025.60, 64.29%) with the live stream (UV 8,
+        6 buyers, 6 paid orders, ¥2,373.40, 75%): numbers worked out by hand from the
+        demo story (static/tests/tours/board_manager_tour.js)."""
+        self.start_tour("/odoo", "live_commerce_crm_board_manager_tour", login="admin")
+
     def test_manager_switches_a_rule_on_and_edits_its_delay(self):
         """The demo's manager switches the At Risk win-back on and gives the dormant
         rule 45 days, in Live Commerce's list of automated actions."""
