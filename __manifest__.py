@@ -2,7 +2,7 @@
     "name": "Live Commerce CRM",
     "summary": "Fans, live sessions, platform webhooks and orders for live-stream shops "
                "(Douyin, Kuaishou, WeChat Channels, TikTok Shop)",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Sales/CRM",
     "author": "live_commerce_crm developers",
     "license": "LGPL-3",
@@ -59,6 +59,7 @@
         "wizards/session_export_views.xml",
         "report/live_session_review_templates.xml",
         "views/menus.xml",
+        "views/live_channel_stock_views.xml",
         "views/live_fan_tag_views.xml",
         "views/res_config_settings_views.xml",
         "security/live_message_security.xml",

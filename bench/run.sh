@@ -23,6 +23,9 @@
 #   bench/run.sh latency    push-to-tile: a websocket client as the host reads workbench_data on each
 #                           bus notification while signed pushes bring 1,000 events/s
 #                           (LCC_BENCH_LATENCY_RATE, LCC_BENCH_LATENCY_SECONDS) vs push-to-processed
+#   bench/run.sh stock      stock levels to the platform: validated move to platform call (p95) and
+#                           calls per 1,000 sales of one SKU (LCC_BENCH_STOCK_SALES) vs a direct
+#                           call and one call per sale
 #   bench/run.sh            all of them
 # Uses a fresh database `lcc_bench` (no demo data) and Odoo servers on port 8269:
 # prefork with 2 workers and no cron for ingestion (measured alone), with cron
@@ -111,6 +114,10 @@ if [ "$what" = all ] || [ "$what" = views ]; then
 fi
 if [ "$what" = all ] || [ "$what" = sla ]; then
   "$VENV/bin/python" "$ROOT/bench/sla.py" -c "$CONF" -d "$DB" ${LCC_BENCH_SLA_CLOCKS:+--clocks "$LCC_BENCH_SLA_CLOCKS"} \
+    || status=1
+fi
+if [ "$what" = all ] || [ "$what" = stock ]; then
+  "$VENV/bin/python" "$ROOT/bench/stock_sync.py" -c "$CONF" -d "$DB" ${LCC_BENCH_STOCK_SALES:+--sales "$LCC_BENCH_STOCK_SALES"} \
     || status=1
 fi
 if [ "$what" = all ] || [ "$what" = board ]; then

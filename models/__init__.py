@@ -33,6 +33,7 @@ from . import live_channel_orders
 from . import live_order_refund
 from . import live_order_importer
 from . import live_order_fetch
+from . import live_channel_stock
 from . import stock_move
 from . import live_demo
 from . import res_partner_import

@@ -12,7 +12,7 @@ shop and TikTok Shop: one HTTP server, one base URL, each platform at its own pa
 
 or from another process (the simulator): `scripts/platform_sandbox.py --port 8290`,
 then JSON POSTs to /_sandbox/apps, /_sandbox/orders, /_sandbox/refunds,
-/_sandbox/failures, /_sandbox/settings, /_sandbox/tokens, /_sandbox/expire and
+/_sandbox/stock, /_sandbox/failures, /_sandbox/settings, /_sandbox/tokens, /_sandbox/expire and
 GET /_sandbox/calls (see `Admin` below).
 
 What it does the way the platforms do (as /work/shared/docs/platform-apis.md
@@ -97,7 +97,9 @@ class Platform:
 class Douyin(Platform):
     key = "douyin_shop"
     routes = {"/order/orderDetail": ("order", "order_detail"), "/afterSale/Detail": ("refund", "after_sale"),
-              "/token/refresh": ("token", "refresh")}
+              "/token/refresh": ("token", "refresh"),
+              # stock levels
+              "/sku/syncStock": ("stock", "sync_stock"), "/sku/stockNum": ("stock", "stock_num")}
     STATUS = {"created": 1, "paid": 2, "shipped": 3, "completed": 5, "cancelled": 4}
     ERRORS = {
         "signature": (40003, "非法的参数", "isv.signature-invalid", "签名校验失败"),
@@ -110,6 +112,7 @@ class Douyin(Platform):
         "transient": (20000, "服务不可用", "isp.service-error:10000", "系统超时"),
         "not_found_order": (40004, "非法的参数", "isv.parameter-invalid:20014", "查询订单不存在"),
         "not_found_refund": (40004, "非法的参数", "isv.parameter-invalid:11000", "参数错误，售后单ID错误"),
+        "not_found_stock": (40004, "非法的参数", "isv.parameter-invalid:sku", "SKU不存在"),
         "permanent": (30001, "操作权限不足", "dop.authorization-no-existed", "店铺授权已失效，请重新授权"),
     }
 
@@ -150,6 +153,24 @@ class Douyin(Platform):
     def after_sale(self, request, app):
         ref = str(request.params.get("after_sale_id", ""))
         return ref, self.refund_document
+
+    # -- stock levels: sku.syncStock (overwrite, or add with idempotent_id), sku.stockNum
+    def sync_stock(self, request, app):
+        params = request.params
+        sku = str(params.get("sku_id") or params.get("code") or "")
+        if params.get("incremental"):
+            if not params.get("idempotent_id"):
+                raise Reject("permanent", "idempotent_id is required when incremental")
+            apply = lambda: self.sandbox.change_stock(self.key, sku, int(params["stock_num"]),  # noqa: E731
+                                                      str(params["idempotent_id"]))
+        else:
+            apply = lambda: self.sandbox.set_stock(self.key, sku, int(params.get("stock_num")))  # noqa: E731
+        return sku, lambda: (apply(), {})[1]
+
+    def stock_num(self, request, app):
+        sku = str(request.params.get("sku_id") or request.params.get("code") or "")
+        return sku, lambda: {"stock_num": self.sandbox.stock_of(self.key, sku), "prehold_stock_num": 0,
+                             "prom_stock_num": 0, "sku_type": 0}
 
     def refresh(self, request, app):
         issued = self.sandbox.refresh(self.key, app, request.params.get("refresh_token"), rotate=True)
@@ -231,7 +252,9 @@ class Kuaishou(Platform):
     key = "kuaishou_shop"
     routes = {"/open/order/detail": ("order", "order_detail"),
               "/open/seller/order/refund/detail": ("refund", "refund_detail"),
-              "/oauth2/refresh_token": ("token", "refresh")}
+              "/oauth2/refresh_token": ("token", "refresh"),
+              # stock levels: increments only, no read
+              "/open/item/sku/stock/update": ("stock", "stock_update")}
     STATUS = {"created": 10, "paid": 30, "shipped": 40, "completed": 70, "cancelled": 80}
     ERRORS = {
         "signature": (2, "签名校验失败"), "token_expired": (28, "TOKEN过期"), "token_invalid": (28, "鉴权失败"),
@@ -239,7 +262,8 @@ class Kuaishou(Platform):
         "refresh_invalid": (100200102, "refreshToken.discarded"),
         "rate_limit": (23, "Exceed qps limit, KEY [apiId:{method};appkey:{appkey}], MAX_QPS [{qps}]"),
         "transient": (500, "系统繁忙，请稍后重试"), "not_found_order": (21, "订单不存在"),
-        "not_found_refund": (300011, "退款单不存在"), "permanent": (24, "AUTHORIZATION_REVOKED"),
+        "not_found_refund": (300011, "退款单不存在"), "not_found_stock": (21, "商品不存在"),
+        "permanent": (24, "AUTHORIZATION_REVOKED"),
     }
     SIGNED = ("appkey", "method", "version", "param", "access_token", "timestamp", "signMethod")
 
@@ -280,6 +304,14 @@ class Kuaishou(Platform):
 
     def refund_detail(self, request, app):
         return str(request.params.get("refundId", "")), self.refund_document
+
+    def stock_update(self, request, app):
+        params = request.params
+        sku, change = str(params.get("skuId", "")), int(params.get("skuChangeStock") or 0)
+        if not 0 < change < 9999999 or params.get("changeType") not in (1, 2):
+            raise Reject("permanent", "skuChangeStock / changeType")
+        delta = change if params["changeType"] == 1 else -change
+        return sku, lambda: (self.sandbox.change_stock(self.key, sku, delta), {})[1]
 
     def refresh(self, request, app):
         if request.params.get("grant_type") != "refresh_token":
@@ -342,7 +374,9 @@ class Wechat(Platform):
     key = "wechat_channels_shop"
     routes = {"/channels/ec/order/get": ("order", "order_get"),
               "/channels/ec/aftersale/getaftersaleorder": ("refund", "after_sale"),
-              "/cgi-bin/stable_token": ("token", "stable_token")}
+              "/cgi-bin/stable_token": ("token", "stable_token"),
+              # stock levels: diff_type 1 add, 2 subtract, 3 set
+              "/channels/ec/product/stock/update": ("stock", "stock_update")}
     STATUS = {"created": 10, "paid": 20, "shipped": 30, "completed": 100, "cancelled": 250}
     ERRORS = {
         "token_expired": (42001, "access_token expired"),
@@ -351,7 +385,8 @@ class Wechat(Platform):
         "bad_credentials": (40125, "invalid appsecret"), "signature": (40125, "invalid appsecret"),
         "rate_limit": (45011, "api minute-quota reach limit  mustslower  retry next minute"),
         "transient": (-1, "system error"), "not_found_order": (100002, "Not exist"),
-        "not_found_refund": (100002, "Not exist"), "permanent": (48001, "api unauthorized"),
+        "not_found_refund": (100002, "Not exist"), "not_found_stock": (100002, "Not exist"),
+        "permanent": (48001, "api unauthorized"),
     }
     STABLE_WINDOW = 300  # stable_token hands out a new token only in the last 5 minutes
 
@@ -374,6 +409,15 @@ class Wechat(Platform):
     def after_sale(self, request, app):
         return str(request.params.get("after_sale_order_id", "")), \
             lambda refund: {"after_sale_order": self.refund_document(refund)}
+
+    def stock_update(self, request, app):
+        params = request.params
+        sku, num, diff_type = str(params.get("sku_id", "")), int(params.get("num") or 0), params.get("diff_type")
+        if diff_type not in (1, 2, 3) or num < 0:
+            raise Reject("permanent", "diff_type / num")
+        if diff_type == 3:
+            return sku, lambda: (self.sandbox.set_stock(self.key, sku, num), {})[1]
+        return sku, lambda: (self.sandbox.change_stock(self.key, sku, num if diff_type == 1 else -num), {})[1]
 
     def stable_token(self, request, app):
         current = self.sandbox.current_access_token(self.key, app["app_key"])
@@ -610,6 +654,8 @@ class PlatformSandbox:
         self.lock = threading.RLock()
         self.apps, self.tokens, self.orders, self.refunds = {}, {}, {}, {}
         self.failures = {}  # ref -> [kind, remaining times or None for always]
+        self.stock = {}  # (platform, sku) -> units on sale; a SKU not here is unknown to the platform
+        self._stock_requests = set()  # (platform, idempotency id) already applied
         self.calls = []
         self._recent = {}  # platform -> call times, for the rate limit
         self._server = self._thread = None
@@ -767,6 +813,33 @@ class PlatformSandbox:
         with self.lock:
             self.failures[str(ref)] = [kind, times]
 
+    # -- stock levels ---------------------------------------------------------------
+    def add_sku(self, platform, sku, quantity=0):
+        """A SKU the platform knows, with its stock (calls about other SKUs: unknown SKU)."""
+        with self.lock:
+            self.stock[(platform, str(sku))] = int(quantity)
+
+    def stock_of(self, platform, sku):
+        with self.lock:
+            if (platform, str(sku)) not in self.stock:
+                raise Reject("not_found_stock")
+            return self.stock[(platform, str(sku))]
+
+    def set_stock(self, platform, sku, quantity):
+        with self.lock:
+            self.stock_of(platform, sku)
+            self.stock[(platform, str(sku))] = max(0, int(quantity))
+
+    def change_stock(self, platform, sku, delta, request_id=None):
+        """Add `delta`; a request id seen before changes nothing (the platform's idempotency)."""
+        with self.lock:
+            current = self.stock_of(platform, sku)
+            if request_id is not None:
+                if (platform, request_id) in self._stock_requests:
+                    return
+                self._stock_requests.add((platform, request_id))
+            self.stock[(platform, str(sku))] = max(0, current + int(delta))
+
     def calls_to(self, platform=None, endpoint=None):
         with self.lock:
             return [call for call in self.calls
@@ -829,6 +902,8 @@ class PlatformSandbox:
                 raise Reject(failure if failure != "not_found" else f"not_found_{endpoint}")
             if self._over_rate_limit(platform.key):
                 raise Reject("rate_limit", request.path)
+            if endpoint == "stock":
+                return platform.ok(render())
             with self.lock:
                 record = (self.orders if endpoint == "order" else self.refunds).get((platform.key, ref))
             document = render(record) if record is not None else None
@@ -900,6 +975,7 @@ class Admin:
     POST /_sandbox/orders    {platform, order_ref, ...add_order() arguments}
     POST /_sandbox/refunds   {platform, refund_ref, order_ref, amount, ...add_refund() arguments}
     POST /_sandbox/failures  {ref, kind, times?}         (times null: every call)
+    POST /_sandbox/stock     {platform, sku, quantity}   a SKU the platform knows, and its stock
     POST /_sandbox/settings  {token_lifetime?, refresh_lifetime?, rate_limit?, stall_seconds?}
     POST /_sandbox/tokens    {platform, app_key}         -> a new token pair (a new authorization)
     POST /_sandbox/expire    {platform?}                 every access token expires now
@@ -927,6 +1003,9 @@ class Admin:
                 return 200, {"ok": True}
             if name == "refunds":
                 self.sandbox.add_refund(data.pop("platform"), data.pop("refund_ref"), data.pop("order_ref"), **data)
+                return 200, {"ok": True}
+            if name == "stock":
+                self.sandbox.add_sku(data["platform"], data["sku"], data.get("quantity", 0))
                 return 200, {"ok": True}
             if name == "failures":
                 self.sandbox.fail(data["ref"], data["kind"], data.get("times", 1))

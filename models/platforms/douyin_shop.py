@@ -173,6 +173,27 @@ class DouyinShopClient(ApiClient):
             raise ApiError("not_found", f"Douyin afterSale.Detail: no after-sale {refund_ref}")
         return self._mapped("Douyin afterSale.Detail", refund_from_detail, info, data.get("order_info") or {})
 
+    # -- stock levels: sku.syncStock overwrites (incremental false), sku.stockNum reads --
+    stock_mode = "absolute"
+    stock_readable = True
+
+    def _stock_target(self, item):
+        if item.sku and item.sku.isdigit():
+            return {"sku_id": int(item.sku)}
+        return {"code": item.merchant_code or item.sku}
+
+    def set_stock(self, item, quantity):
+        params = {**self._stock_target(item), "stock_num": int(quantity), "incremental": False}
+        if item.product_ref:
+            params["product_id"] = int(item.product_ref) if item.product_ref.isdigit() else item.product_ref
+        self._with_token(lambda access: self._call("sku.syncStock", params, access))
+
+    def read_stock(self, item):
+        data = self._with_token(lambda access: self._call("sku.stockNum", self._stock_target(item), access))
+        if "stock_num" not in data:
+            raise ApiError("not_found", f"Douyin sku.stockNum: no SKU {item.sku}")
+        return as_int(data.get("stock_num"))
+
     @classmethod
     def buyer_message_support(cls):
         # ../shared/docs/platform-apis.md: Douyin's buyer chat (飞鸽) and shop coupons are not in its

@@ -202,6 +202,18 @@ class KuaishouShopClient(ApiClient):
             raise ApiError("not_found", f"Kuaishou open.seller.order.refund.detail: no after-sale {refund_ref}")
         return self._mapped("Kuaishou open.seller.order.refund.detail", refund_from_detail, data)
 
+    # -- stock levels: open.item.sku.stock.update adds or subtracts, nothing sets ----
+    # (../shared/docs/platform-apis.md: no absolute set and no stock read found, and
+    # the call takes no idempotency key: request_id stays on our side.)
+    stock_mode = "increment"
+
+    def add_stock(self, item, delta, request_id):
+        if not item.product_ref:
+            raise ApiError("permanent", f"Kuaishou: SKU {item.sku} has no platform item id (kwaiItemId)")
+        param = {"kwaiItemId": _int_ref(item.product_ref, "item"), "skuId": _int_ref(item.sku, "SKU"),
+                 "skuChangeStock": abs(int(delta)), "changeType": 1 if delta > 0 else 2}
+        self._with_token(lambda access: self._call("open.item.sku.stock.update", param, access))
+
     @classmethod
     def buyer_message_support(cls):
         # ../shared/docs/platform-apis.md: no documented Kuaishou call messages a buyer or hands one

@@ -125,6 +125,14 @@ def snapshot_event(event_type, payload, room_id, occurred_at):
     return NormalizedEvent(event_type, occurred_at, order.room_id or room_id, order.buyer, order)
 
 
+@dataclass
+class StockItem:
+    """A platform SKU whose stock we send (live.channel.sku)."""
+    sku: str                            # the platform's SKU id
+    product_ref: Optional[str] = None   # the platform's product (item) id the SKU belongs to
+    merchant_code: Optional[str] = None
+
+
 class ApiError(Exception):
     """A platform API call failed. `kind` says what to do about it:
 
@@ -214,6 +222,26 @@ class ApiClient:
         """Send `text` (and a coupon code) to one buyer through the platform: the
         platform's message id. Raises ApiError. Only for platforms whose
         buyer_message_support() is None."""
+        raise NotImplementedError
+
+    # -- stock levels (models/live_channel_stock.py) ----------------------------
+    #: "absolute": set_stock overwrites the platform's level; "increment": only
+    #: add_stock (a signed difference) exists; None: no stock call.
+    stock_mode = None
+    #: read_stock answers the platform's current level
+    stock_readable = False
+
+    def set_stock(self, item, quantity):
+        """Overwrite the platform's stock of `item` (a StockItem) with `quantity`. Raises ApiError."""
+        raise NotImplementedError
+
+    def add_stock(self, item, delta, request_id):
+        """Add `delta` (negative: subtract) to the platform's stock of `item`;
+        `request_id` names the change, for platforms that de-duplicate. Raises ApiError."""
+        raise NotImplementedError
+
+    def read_stock(self, item):
+        """The platform's current stock of `item`. Raises ApiError."""
         raise NotImplementedError
 
     # -- tokens ---------------------------------------------------------------

@@ -232,6 +232,20 @@ class WechatChannelsShopClient(ApiClient):
             raise ApiError("not_found", f"WeChat getaftersaleorder: no after-sale {refund_ref}")
         return self._mapped("WeChat getaftersaleorder", refund_from_document, document["after_sale_order"])
 
+    # -- stock levels: product/stock/update with diff_type 1 (add) / 2 (subtract) ----
+    # diff_type 3 (set) exists, but ../shared/docs/platform-apis.md: the SDK advises
+    # 1 / 2 because 3 misbehaves under concurrency. The stock read's answer shape is
+    # not documented there: the level last sent stands in for it.
+    stock_mode = "increment"
+
+    def add_stock(self, item, delta, request_id):
+        if not item.product_ref:
+            raise ApiError("permanent", f"WeChat: SKU {item.sku} has no platform product id")
+        body = {"product_id": item.product_ref, "sku_id": item.sku, "diff_type": 1 if delta > 0 else 2,
+                "num": abs(int(delta))}
+        self._with_token(lambda access: self._post("/channels/ec/product/stock/update", body,
+                                                   {"access_token": access}))
+
     @classmethod
     def buyer_message_support(cls):
         # ../shared/docs/platform-apis.md: no documented WeChat Channels shop call messages a buyer
