@@ -2,7 +2,7 @@
     "name": "Live Commerce CRM",
     "summary": "Fans, live sessions, platform webhooks and orders for live-stream shops "
                "(Douyin, Kuaishou, WeChat Channels, TikTok Shop)",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Sales/CRM",
     "author": "live_commerce_crm developers",
     "license": "LGPL-3",
@@ -58,6 +58,7 @@
         "report/live_session_board_views.xml",
         "wizards/session_export_views.xml",
         "report/live_session_review_templates.xml",
+        "views/stock_picking_views.xml",
         "views/menus.xml",
         "views/live_fan_tag_views.xml",
         "views/res_config_settings_views.xml",
@@ -84,6 +85,7 @@
         "demo/live_order_demo.xml",
         "demo/crm_intent_demo.xml",
         "demo/live_flow_demo.xml",
+        "demo/live_carrier_code_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [
