@@ -236,3 +236,34 @@ class TestShipmentUploadWechat(ShipmentCase):
         self.run_upload_jobs()
         self.assertEqual(picking.live_upload_state, "retrying")
         self.assertIn("delivery_id invalid", picking.live_upload_error)
+
+
+@tagged("post_install", "-at_install")
+class TestShipmentUploadKuaishou(ShipmentCase):
+    platform = "kuaishou_shop"
+    company_code, company_name = "4", "顺丰速运"
+    lines = [{"sku": "1768300000001", "quantity": 2, "unit_price": 31900, "name": "Scarf"}]
+
+    def order(self):
+        order = self.env["sale.order"].create({
+            "partner_id": self.buyer.id, "live_channel_id": self.channel.id, "platform_order_ref": ORDER,
+            "order_line": [(0, 0, {"product_id": self.scarf.id, "product_uom_qty": 2,
+                                   "platform_sku": "1768300000001"})]})
+        order.action_confirm()
+        return order
+
+    def test_whole_order_uploaded_with_its_express_code(self):
+        order = self.order()
+        self.validate(order.picking_ids, "SF900001")
+        self.run_upload_jobs()
+        self.assertEqual(self.parcels(), [("SF900001", "4", [("1768300000001", 2)])])
+        self.assertEqual(order.picking_ids.live_upload_state, "done")
+
+    def test_partial_delivery_refused_whole_orders_only(self):
+        order = self.order()
+        first = order.picking_ids
+        self.validate(first, "SF900002", {self.scarf: 1})
+        self.run_upload_jobs()
+        self.assertEqual(first.live_upload_state, "retrying")
+        self.assertIn("whole orders only", first.live_upload_error)
+        self.assertFalse(self.ship_calls(), "nothing sent")
