@@ -56,7 +56,9 @@ class StockPicking(models.Model):
         return result
 
     def action_live_retry_upload(self):
-        pickings = self.filtered(lambda p: p.live_upload_state in ("failed", "retrying"))
+        # Only given-up uploads: one still retrying has its job waiting (two jobs on one
+        # delivery could both send it where the platform takes no idempotency key).
+        pickings = self.sudo().filtered(lambda p: p.live_upload_state == "failed")
         pickings.write({"live_upload_state": "pending", "live_upload_attempts": 0})
         pickings._live_enqueue_upload()
         return True
@@ -64,11 +66,12 @@ class StockPicking(models.Model):
     # ------------------------------------------------------------------
     def _live_queue_upload(self):
         """Mark the done deliveries of Odoo-shipped platform orders for upload and queue them."""
-        pickings = self.filtered(
+        # As superuser: the warehouse user who validates may not read sale orders or channels.
+        pickings = self.sudo().filtered(
             lambda p: p.state == "done" and p.picking_type_code == "outgoing" and not p.live_upload_state
             and p.sale_id.live_channel_id.ship_mode == "odoo" and p.sale_id.platform_order_ref)
         if pickings:
-            pickings.sudo().write({"live_upload_state": "pending"})
+            pickings.write({"live_upload_state": "pending"})
             pickings._live_enqueue_upload()
 
     def _live_enqueue_upload(self, eta=None):
@@ -83,6 +86,7 @@ class StockPicking(models.Model):
     def _job_upload_shipments(self):
         """The job: upload each delivery still waiting; record what each got; queue the
         ones that failed again after their backoff."""
+        self = self.sudo()  # noqa: PLW0642 - the channel's credentials and orders, whoever validated
         retry, done = self.browse(), 0
         for picking in self.filtered(lambda p: p.live_upload_state in ("pending", "retrying")):
             try:
