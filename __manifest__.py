@@ -58,6 +58,7 @@
         "report/live_session_board_views.xml",
         "wizards/session_export_views.xml",
         "report/live_session_review_templates.xml",
+        "views/stock_picking_views.xml",
         "views/menus.xml",
         "views/live_channel_stock_views.xml",
         "views/live_fan_tag_views.xml",
@@ -85,6 +86,7 @@
         "demo/live_order_demo.xml",
         "demo/crm_intent_demo.xml",
         "demo/live_flow_demo.xml",
+        "demo/live_carrier_code_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

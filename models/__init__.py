@@ -68,3 +68,6 @@ from . import res_partner_service_workbench
 from . import ir_websocket
 from . import utm_medium
 from . import live_channel_health
+from . import live_carrier_code
+from . import live_channel_shipping
+from . import stock_picking

@@ -481,7 +481,7 @@ class LiveOrderImporter(models.AbstractModel):
         if to_validate:
             to_validate.write({"carrier_id": carrier.id, "carrier_tracking_ref": tracking_ref})
             to_validate.with_context(skip_backorder=True, picking_ids_not_to_backorder=[], skip_sms=True,
-                                     skip_sanity_check=True).button_validate()
+                                     skip_sanity_check=True, live_commerce_no_upload=True).button_validate()
 
     def _carrier(self, name, company):
         """The carrier as `stock_delivery` knows it, made on first sight of a name."""

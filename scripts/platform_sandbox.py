@@ -22,8 +22,15 @@ tokens that work as each platform's do (Kuaishou's old refresh token dies when u
 answers in each platform's JSON shapes and error envelopes, and renders orders and
 after-sales registered in one neutral form (amounts in fen, ids as text) as each
 platform's own documents. Failures can be injected per order or after-sale id
-(rate_limit, transient, not_found, permanent, token, stall), calls can be limited per
-second, and every call is logged (`calls`) for the tests to assert on.
+(rate_limit, transient, not_found, permanent, token, stall; "lost": the call is done,
+its answer is an error, as when the connection drops after the platform acted; a
+key "ship:<order id>" limits a failure to the ship calls of an order), calls can be
+limited per second, and every call is logged (`calls`) for the tests to assert on.
+
+Shipments: each platform's ship call records parcels (`parcels`, GET /_sandbox/parcels)
+and adds them to the order, so its detail lists them as the platform's does; unknown
+company codes and an open refund are refused in the platform's envelope. Douyin's
+logisticsAddMultiPack answers a repeated request_id with its first success.
 
 Standard library only.
 """
@@ -40,7 +47,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 PLATFORMS = ("douyin_shop", "kuaishou_shop", "wechat_channels_shop", "tiktok_shop")
-FAILURE_KINDS = ("rate_limit", "transient", "not_found", "permanent", "token", "stall")
+FAILURE_KINDS = ("rate_limit", "transient", "not_found", "permanent", "token", "stall", "lost")
 SIGNATURE_WINDOW = 600  # seconds a signed timestamp may be off
 
 
@@ -149,6 +156,52 @@ class Douyin(Platform):
     def order_detail(self, request, app):
         ref = str(request.params.get("shop_order_id", ""))
         return ref, lambda order: {"shop_order_detail": self.order_document(order)}
+
+    # -- shipments (order.logisticsAddMultiPack, order.logisticsCompanyList) ----------
+    routes = dict(routes, **{"/order/logisticsAddMultiPack": ("ship", "ship_multi_pack"),
+                             "/order/logisticsCompanyList": ("carriers", "company_list")})
+    COMPANIES = [{"id": 7, "name": "顺丰速运", "code": "shunfeng"}, {"id": 12, "name": "中通快递", "code": "zhongtong"},
+                 {"id": 15, "name": "圆通快递", "code": "yuantong"}, {"id": 16, "name": "韵达快递", "code": "yunda"},
+                 {"id": 6, "name": "京东物流", "code": "jd"}, {"id": 3, "name": "EMS", "code": "ems"}]
+    # The docs name no error codes for these refusals: the sandbox's own, in Douyin's envelope.
+    ERRORS = dict(ERRORS, **{
+        "unknown_company": (40004, "非法的参数", "isv.parameter-invalid:company_code", "物流公司编码不存在"),
+        "refund_open": (50002, "业务处理失败", "isv.business-failed:refund-in-progress", "订单存在进行中的售后，暂不能发货"),
+        "ship_invalid": (40004, "非法的参数", "isv.parameter-invalid:shipped_order_info", "发货商品或数量不正确"),
+    })
+
+    def ship_multi_pack(self, request, app):
+        params = request.params
+        ref = str(params.get("order_id", ""))
+
+        def ship(order):
+            answer = self.sandbox.idempotent_answer(self.key, params.get("request_id"))
+            if answer is not None:
+                return answer
+            codes = {company["code"]: company["name"] for company in self.COMPANIES}
+            packs = params.get("pack_list") or []
+            if not packs or any(pack.get("company_code") not in codes for pack in packs):
+                raise Reject("unknown_company")
+            if self.sandbox.refund_open(self.key, ref) and not params.get("is_refund_reject"):
+                raise Reject("refund_open")
+            skus = {line.get("line_ref") or f"{ref}{index}": line["sku"] for index, line in enumerate(order["lines"])}
+            answer = {"pack_list": []}
+            for pack in packs:
+                lines = [[skus.get(str(item.get("shipped_order_id"))), int(item.get("shipped_num") or 0)]
+                         for item in pack.get("shipped_order_info") or []]
+                if not lines or any(sku is None or qty <= 0 for sku, qty in lines):
+                    raise Reject("ship_invalid")
+                parcel = self.sandbox.record_parcel(self.key, order, pack.get("logistics_code"),
+                                                    codes[pack["company_code"]], pack["company_code"], lines,
+                                                    params.get("request_id"))
+                answer["pack_list"].append({"pack_id": parcel["parcel_ref"], "logistics_code": parcel["tracking_ref"],
+                                            "shipped_order_info": pack.get("shipped_order_info")})
+            self.sandbox.remember_answer(self.key, params.get("request_id"), answer)
+            return answer
+        return ref, ship
+
+    def company_list(self, request, app):
+        return None, lambda _record: list(self.COMPANIES)
 
     def after_sale(self, request, app):
         ref = str(request.params.get("after_sale_id", ""))
@@ -302,6 +355,37 @@ class Kuaishou(Platform):
     def order_detail(self, request, app):
         return str(request.params.get("oid", "")), self.order_document
 
+    # -- shipments (open.seller.order.goods.deliver: whole orders only) ---------------
+    routes = dict(routes, **{"/open/seller/order/goods/deliver": ("ship", "goods_deliver")})
+    EXPRESS_CODES = {2: "EMS", 3: "申通快递", 4: "顺丰速运", 6: "圆通速递", 8: "邮政快递包裹", 9: "中通快递",
+                     11: "韵达快递", 14: "京东物流", 17: "德邦快递", 109: "极兔速递"}
+    # The docs name no result codes for these refusals: the sandbox's own.
+    ERRORS = dict(ERRORS, **{
+        "unknown_company": (80001, "快递公司编码错误"),
+        "refund_open": (80002, "订单存在售后，不允许发货"),
+        "ship_invalid": (80003, "订单状态不允许发货"),
+    })
+
+    def goods_deliver(self, request, app):
+        params = request.params
+        ref = str(params.get("orderId", ""))
+
+        def deliver(order):
+            tracking = str(params.get("expressNo") or "")
+            if any(parcel["tracking_ref"] == tracking for parcel in order["shipments"]):
+                return {}  # since 2024-11-25 a repeat with the same tracking number succeeds
+            code = params.get("expressCode")
+            if not isinstance(code, int) or code not in self.EXPRESS_CODES:
+                raise Reject("unknown_company")
+            if self.sandbox.refund_open(self.key, ref):
+                raise Reject("refund_open")
+            if order["status"] != "paid" or not tracking:
+                raise Reject("ship_invalid")
+            self.sandbox.record_parcel(self.key, order, tracking, code, str(code),
+                                       [[line["sku"], line["quantity"]] for line in order["lines"]])
+            return {}
+        return ref, deliver
+
     def refund_detail(self, request, app):
         return str(request.params.get("refundId", "")), self.refund_document
 
@@ -405,6 +489,45 @@ class Wechat(Platform):
 
     def order_get(self, request, app):
         return str(request.params.get("order_id", "")), lambda order: {"order": self.order_document(order)}
+
+    # -- shipments (order/delivery/send, order/deliverycompanylist/get) -------------
+    routes = dict(routes, **{"/channels/ec/order/delivery/send": ("ship", "delivery_send"),
+                             "/channels/ec/order/deliverycompanylist/get": ("carriers", "company_list")})
+    COMPANIES = [{"delivery_id": "SF", "delivery_name": "顺丰速运"}, {"delivery_id": "ZTO", "delivery_name": "中通快递"},
+                 {"delivery_id": "YTO", "delivery_name": "圆通速递"}, {"delivery_id": "YD", "delivery_name": "韵达快递"},
+                 {"delivery_id": "JD", "delivery_name": "京东物流"}, {"delivery_id": "EMS", "delivery_name": "EMS"},
+                 {"delivery_id": "OTHER", "delivery_name": "其他"}]
+    # The docs name no errcode for these refusals: the sandbox's own.
+    ERRORS = dict(ERRORS, **{
+        "unknown_company": (10020055, "delivery_id invalid"),
+        "refund_open": (10020064, "order has after-sale in progress, can not send"),
+        "ship_invalid": (10020052, "product_infos invalid"),
+    })
+
+    def delivery_send(self, request, app):
+        params = request.params
+        ref = str(params.get("order_id", ""))
+
+        def send(order):
+            names = {company["delivery_id"]: company["delivery_name"] for company in self.COMPANIES}
+            deliveries = params.get("delivery_list") or []
+            if not deliveries or any(d.get("delivery_id") not in names for d in deliveries):
+                raise Reject("unknown_company")
+            if self.sandbox.refund_open(self.key, ref):
+                raise Reject("refund_open")
+            skus = {str(line["sku"]) for line in order["lines"]}
+            for delivery in deliveries:
+                lines = [[str(item.get("sku_id")), int(item.get("product_cnt") or 0)]
+                         for item in delivery.get("product_infos") or []]
+                if not lines or any(sku not in skus or qty <= 0 for sku, qty in lines):
+                    raise Reject("ship_invalid")
+                self.sandbox.record_parcel(self.key, order, delivery.get("waybill_id"),
+                                           names[delivery["delivery_id"]], delivery["delivery_id"], lines)
+            return {}
+        return ref, send
+
+    def company_list(self, request, app):
+        return None, lambda _record: {"company_list": list(self.COMPANIES)}
 
     def after_sale(self, request, app):
         return str(request.params.get("after_sale_order_id", "")), \
@@ -656,6 +779,8 @@ class PlatformSandbox:
         self.failures = {}  # ref -> [kind, remaining times or None for always]
         self.stock = {}  # (platform, sku) -> units on sale; a SKU not here is unknown to the platform
         self._stock_requests = set()  # (platform, idempotency id) already applied
+
+        self.parcels, self._answers = [], {}  # shipments uploaded; (platform, request_id) -> first success
         self.calls = []
         self._recent = {}  # platform -> call times, for the rate limit
         self._server = self._thread = None
@@ -840,6 +965,49 @@ class PlatformSandbox:
                 self._stock_requests.add((platform, request_id))
             self.stock[(platform, str(sku))] = max(0, current + int(delta))
 
+    # -- shipments ------------------------------------------------------------------
+    def record_parcel(self, platform, order, tracking_ref, carrier, company_code, lines, request_id=None):
+        """A parcel the platform now has: in `parcels`, and on the order (its detail
+        lists it; the order is shipped once every unit is)."""
+        with self.lock:
+            parcel = {"platform": platform, "order_ref": order["order_ref"], "parcel_ref": secrets.token_hex(8),
+                      "tracking_ref": str(tracking_ref or ""), "carrier": carrier, "company_code": company_code,
+                      "lines": [list(line) for line in lines], "request_id": request_id, "at": time.time()}
+            self.parcels.append(parcel)
+            order["shipments"].append({"tracking_ref": parcel["tracking_ref"], "carrier": carrier,
+                                       "lines": parcel["lines"], "shipped_at": int(parcel["at"])})
+            shipped = {}
+            for shipment in order["shipments"]:
+                for sku, qty in shipment.get("lines") or []:
+                    shipped[str(sku)] = shipped.get(str(sku), 0) + qty
+            if order["status"] == "paid":
+                whole = all(shipped.get(line["sku"], 0) >= line["quantity"] for line in order["lines"])
+                order["status"], order["platform_status"] = ("shipped", None) if whole else \
+                    ("paid", {"douyin_shop": 101, "wechat_channels_shop": 21}.get(platform))
+            order["updated_at"] = int(time.time())
+        print(f"parcel {parcel['parcel_ref']} of {platform} order {parcel['order_ref']}: {carrier} "
+              f"{parcel['tracking_ref']} {parcel['lines']}", flush=True)
+        return parcel
+
+    def parcels_of(self, platform=None, order_ref=None):
+        with self.lock:
+            return [dict(parcel) for parcel in self.parcels
+                    if platform in (None, parcel["platform"]) and order_ref in (None, parcel["order_ref"])]
+
+    def refund_open(self, platform, order_ref):
+        with self.lock:
+            return any(refund["state"] == "requested" for (key, _ref), refund in self.refunds.items()
+                       if key == platform and refund["order_ref"] == str(order_ref))
+
+    def idempotent_answer(self, platform, request_id):
+        with self.lock:
+            return self._answers.get((platform, request_id)) if request_id else None
+
+    def remember_answer(self, platform, request_id, answer):
+        if request_id:
+            with self.lock:
+                self._answers[(platform, request_id)] = answer
+
     def calls_to(self, platform=None, endpoint=None):
         with self.lock:
             return [call for call in self.calls
@@ -893,22 +1061,27 @@ class PlatformSandbox:
                 return answer
             ref, render = answer
             call["ref"] = ref
-            failure = self._take_failure(ref)
+            failure = (self._take_failure(f"{endpoint}:{ref}") if endpoint == "ship" else None) or \
+                self._take_failure(ref)
             if failure == "stall":
                 call["outcome"] = "stall"
                 self._stopping.wait(self.stall_seconds)
                 failure = None
-            if failure:
+            if failure and failure != "lost":
                 raise Reject(failure if failure != "not_found" else f"not_found_{endpoint}")
             if self._over_rate_limit(platform.key):
                 raise Reject("rate_limit", request.path)
             if endpoint == "stock":
                 return platform.ok(render())
             with self.lock:
-                record = (self.orders if endpoint == "order" else self.refunds).get((platform.key, ref))
-            document = render(record) if record is not None else None
+                store = self.refunds if endpoint == "refund" else self.orders
+                record = {} if ref is None else store.get((platform.key, ref))
+                # Rendered under the lock: a ship call changes the order.
+                document = render(record) if record is not None else None
             if document is None:
-                raise Reject(f"not_found_{endpoint}")
+                raise Reject(f"not_found_{'order' if endpoint == 'ship' else endpoint}")
+            if failure == "lost":
+                raise Reject("transient", "the platform acted; its answer was lost")
             return platform.ok(document)
         except Reject as reject:
             call["outcome"] = reject.kind
@@ -980,6 +1153,8 @@ class Admin:
     POST /_sandbox/tokens    {platform, app_key}         -> a new token pair (a new authorization)
     POST /_sandbox/expire    {platform?}                 every access token expires now
     GET  /_sandbox/calls     -> {calls: [{platform, endpoint, path, ref, outcome, at}]}
+    GET  /_sandbox/parcels   -> {parcels: [{platform, order_ref, parcel_ref, tracking_ref, carrier,
+                                            company_code, lines, request_id, at}]}  (shipments uploaded)
     """
     SETTINGS = ("token_lifetime", "refresh_lifetime", "rate_limit", "stall_seconds")
 
@@ -990,6 +1165,8 @@ class Admin:
         name = request.path[len("/_sandbox/"):]
         if request.method == "GET" and name == "calls":
             return 200, {"calls": self.sandbox.calls_to()}
+        if request.method == "GET" and name == "parcels":
+            return 200, {"parcels": self.sandbox.parcels_of()}
         if request.method != "POST":
             return 405, {"error": "POST a JSON object"}
         try:

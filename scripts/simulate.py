@@ -132,6 +132,7 @@ class Stream:
         # Platforms that push only ids sell only when the sandbox answers for their API.
         platform = channel["platform"]
         self.sandbox = sandbox.rstrip("/") if sandbox and channel.get("api", True) else None
+        self.ship_mode = channel.get("ship_mode") or "platform"
         self.sells = platform == "generic" or (platform in ID_ONLY and self.sandbox is not None)
         self.order_every = order_every
         self.next_order_at = time.time() + rng.uniform(1, order_every)
@@ -240,7 +241,9 @@ class Stream:
         ready = [order for order in self.orders if now - order["placed"] > FOLLOW_UP_AFTER]
         paid = [o for o in ready if o["status"] == "paid"]
         completed = [o for o in ready if o["status"] == "completed"]
-        to_ship = [o for o in paid if not o["made_to_order"]]
+        # A channel that ships from the Odoo warehouse: its deliveries are validated in
+        # Odoo and uploaded to the sandbox; the simulated platform does not ship them.
+        to_ship = [o for o in paid if not o["made_to_order"]] if self.ship_mode != "odoo" else []
         to_complete = [o for o in ready if o["status"] == "shipped" and now - o["shipped_at"] > FOLLOW_UP_AFTER]
         roll = self.rng.random()
         if roll < 0.15 and (paid or completed):

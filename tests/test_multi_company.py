@@ -11,7 +11,7 @@ ISOLATED_MODELS = [
     "live.fan.rfm", "live.fan.lifecycle.log", "live.fan.consent", "live.fan.privacy.log", "live.fan.import.preset",
     "live.fan.category", "live.fan.merge.suggestion", "live.fan.tag.rule", "live.fan.tag.keyword", "live.fan.tag.reason",
     "live.message", "live.flow", "live.flow.step", "live.flow.enrollment", "live.session.presentation",
-    "live.session.minute", "live.session.board",
+    "live.session.minute", "live.session.board", "live.carrier.code",
 ]
 # Models whose rows a salesperson reads only when they are theirs (and managers all
 # of their companies'): isolated between companies in their own tests.
@@ -67,6 +67,8 @@ class TestMultiCompany(LiveCommerceCase):
         sku = cls.env["live.channel.sku"].create({"channel_id": relay.id, "platform_sku": f"sku-{suffix}",
                                                   "product_id": product.id})
         refund = cls.env["live.order.refund"].create({"order_id": order.id, "refund_ref": f"refund-{suffix}"})
+        carrier_code = cls.env["live.carrier.code"].create({
+            "platform": "douyin_shop", "code": f"code-{suffix}", "name": f"Carrier {suffix}", "company_id": company.id})
         # The processor recomputed the fan's figures after its batch; its stage did
         # not move yet (a passer-by), so its history gets a transition by hand.
         transition = cls.env["live.fan.lifecycle.log"].create({
@@ -94,7 +96,7 @@ class TestMultiCompany(LiveCommerceCase):
             "live.session.presentation": presentation,
             "live.session.minute": session.minute_ids,
             "live.session.board": cls.env["live.session.board"].search([("session_id", "=", session.id)]),
-            "live.channel.sku": sku, "live.order.refund": refund,
+            "live.channel.sku": sku, "live.order.refund": refund, "live.carrier.code": carrier_code,
             "live.fan.identity": identity, "live.event": Event.search([("channel_id", "=", relay.id)]),
             "live.comment": session.comment_ids, "live.session.fan": session.audience_ids,
             "live.fan.stats": identity.partner_id.live_fan_stats_ids, "res.partner": identity.partner_id,

@@ -194,6 +194,25 @@ class DouyinShopClient(ApiClient):
             raise ApiError("not_found", f"Douyin sku.stockNum: no SKU {item.sku}")
         return as_int(data.get("stock_num"))
 
+    # -- shipments: order.logisticsAddMultiPack takes request_id (a repeat returns the
+    # first success), so a parcel uploaded again after a crash is not a second one.
+    idempotent_upload = True
+
+    def list_carriers(self):
+        data = self._with_token(lambda access: self._call("order.logisticsCompanyList", {}, access))
+        # The answer's data is the array itself.
+        return [(str(item.get("code")), item.get("name") or str(item.get("code")))
+                for item in data if isinstance(item, dict) and item.get("code")]
+
+    def upload_shipment(self, order, parcel):
+        pack = {"logistics_code": parcel.tracking_ref, "company_code": parcel.company_code,
+                "shipped_order_info": [{"shipped_order_id": line.line_ref, "shipped_num": quantity}
+                                       for line, quantity in parcel.lines]}
+        data = self._with_token(lambda access: self._call("order.logisticsAddMultiPack", {
+            "order_id": str(order.order_ref), "request_id": parcel.request_id, "pack_list": [pack]}, access))
+        packs = (data.get("pack_list") or []) if isinstance(data, dict) else []
+        return as_str(packs[0].get("pack_id")) if packs else parcel.tracking_ref
+
     @classmethod
     def buyer_message_support(cls):
         # ../shared/docs/platform-apis.md: Douyin's buyer chat (飞鸽) and shop coupons are not in its

@@ -33,6 +33,7 @@ class OrderLine:
     discount: int = 0                   # fen, seller-funded, on the whole line
     merchant_code: Optional[str] = None  # the seller's own code (out_sku_id, code, seller_sku, goodsCode)
     line_ref: Optional[str] = None       # the platform's id of the line (sub-order)
+    product_ref: Optional[str] = None    # the platform's product id (WeChat ships by product and SKU)
 
 
 @dataclass
@@ -53,6 +54,16 @@ class Shipment:
     carrier: Optional[str] = None       # the platform's carrier name or code
     lines: list = field(default_factory=list)  # [(sku, quantity)]; empty: everything not shipped yet
     shipped_at: Optional[float] = None
+
+
+@dataclass
+class ParcelUpload:
+    """A parcel we shipped, as a client uploads it (models/stock_picking_upload.py)."""
+    request_id: str                     # stable per delivery: the platform's idempotency key where it has one
+    tracking_ref: str
+    company_code: str                   # the platform's code of the carrier (live.carrier.code)
+    lines: list = field(default_factory=list)  # [(OrderLine of the platform's order, quantity)]
+    whole_order: bool = False           # the parcel holds everything the order sells
 
 
 @dataclass
@@ -243,6 +254,22 @@ class ApiClient:
     def read_stock(self, item):
         """The platform's current stock of `item`. Raises ApiError."""
         raise NotImplementedError
+
+    # -- shipments (models/stock_picking_upload.py) ----------------------------
+    #: True where the platform's ship call takes an idempotency key (a repeat returns
+    #: the first answer): no check before re-sending. Else the caller reads the
+    #: order's shipments first and does not send a parcel the platform has.
+    idempotent_upload = False
+
+    def list_carriers(self):
+        """[(company code, name)] of the platform's carrier list. Raises ApiError."""
+        raise ApiError("permanent", NOT_SUPPORTED)
+
+    def upload_shipment(self, order, parcel):
+        """Tell the platform that `parcel` (ParcelUpload) of `order` (the PlatformOrder
+        just fetched) shipped: the platform's parcel id (else the tracking number).
+        Raises ApiError."""
+        raise ApiError("permanent", NOT_SUPPORTED)
 
     # -- tokens ---------------------------------------------------------------
     def _refresh(self, token, rejected=False):

@@ -246,6 +246,24 @@ class WechatChannelsShopClient(ApiClient):
         self._with_token(lambda access: self._post("/channels/ec/product/stock/update", body,
                                                    {"access_token": access}))
 
+    # -- shipments: delivery/send has no idempotency key; the caller checks the
+    # order's delivery_product_info before sending (idempotent_upload False).
+    def list_carriers(self):
+        document = self._with_token(lambda access: self._post(
+            "/channels/ec/order/deliverycompanylist/get", {}, {"access_token": access}))
+        return [(str(item.get("delivery_id")), item.get("delivery_name") or str(item.get("delivery_id")))
+                for item in document.get("company_list") or [] if item.get("delivery_id")]
+
+    def upload_shipment(self, order, parcel):
+        self._with_token(lambda access: self._post("/channels/ec/order/delivery/send", {
+            "order_id": str(order.order_ref),
+            "delivery_list": [{"delivery_id": parcel.company_code, "waybill_id": parcel.tracking_ref,
+                               "deliver_type": 1,
+                               "product_infos": [{"product_id": line.product_ref, "sku_id": line.sku,
+                                                  "product_cnt": quantity} for line, quantity in parcel.lines]}],
+        }, {"access_token": access}))
+        return parcel.tracking_ref  # WeChat names no parcel id: the waybill is the parcel
+
     @classmethod
     def buyer_message_support(cls):
         # ../shared/docs/platform-apis.md: no documented WeChat Channels shop call messages a buyer
@@ -265,7 +283,8 @@ def order_from_document(order):
         lines.append(OrderLine(
             sku=as_str(product.get("sku_id")) or code, quantity=as_int(product.get("sku_cnt")),
             unit_price=as_int(product.get("sale_price")), name=product.get("title") or "",
-            discount=as_int(product.get("merchant_discounted_price")), merchant_code=code))
+            discount=as_int(product.get("merchant_discounted_price")), merchant_code=code,
+            product_ref=as_str(product.get("product_id"))))
     price = detail.get("price_info") or {}
     seller_discount = as_int(price.get("merchant_discounted_price"), None)
     seller_discount = as_int(price.get("discounted_price")) if seller_discount is None else seller_discount
