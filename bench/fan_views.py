@@ -41,6 +41,7 @@ from odoo import SUPERUSER_ID, api
 # bench/, the script's folder
 from fan_data import add_fan_stats
 from odoo_bench import bench_parser, open_registry
+from pushes import wait_for_health
 
 TARGET_SECONDS = 1.0
 RUNS = 5
@@ -184,15 +185,7 @@ def main():
                                "--max-cron-threads=0", "--log-level=warn", f"--logfile={args.logfile}"])
     try:
         url = f"http://127.0.0.1:{args.port}"
-        for _ in range(120):
-            try:
-                if requests.get(f"{url}/web/health", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
-        else:
-            raise SystemExit("the Odoo server did not start")
+        wait_for_health(args.port)
         client = Client(url, {"lang": "en_US", "tz": "UTC", "allowed_company_ids": [company_id], "bin_size": True})
         session = client.rpc("/web/session/authenticate",
                              {"db": args.database, "login": "admin", "password": os.environ.get("LCC_BENCH_ADMIN_PASSWORD", "admin")})

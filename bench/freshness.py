@@ -13,8 +13,6 @@ starts itself:
      and max. Target: p95 < 2 s at both rates.
 """
 import argparse
-import hashlib
-import hmac
 import http.client
 import json
 import os
@@ -25,6 +23,7 @@ import time
 import uuid
 
 import psycopg2
+from pushes import post_events, wait_for_health
 
 KINDS = ("comment", "like", "like", "gift", "fan.entered", "follow", "like", "share", "comment", "fan.left")
 MODES = {
@@ -55,17 +54,7 @@ class Server:
                                       self.args.database, f"--log-level={os.environ.get('LCC_BENCH_SERVER_LOG', 'warn')}",
                                       f"--logfile={self.args.logfile}",
                                       f"--gevent-port={self.args.port + 3}", *options])
-        for _ in range(120):
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.args.port, timeout=2)
-                conn.request("GET", "/web/health")
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.5)
-        else:
-            raise SystemExit("the Odoo server did not start")
+        wait_for_health(self.args.port)
         time.sleep(3)  # the cron workers LISTEN once they have started
 
     def stop(self):
@@ -131,18 +120,12 @@ def paced_stream(args, events_per_second, seconds, batch=20, senders=4):
         n, next_at = 0, start + k * interval / senders
         while next_at < deadline:
             events = [make_event(run_id, (k * 10_000_000) + n * batch + i) for i in range(batch)]
-            body = json.dumps({"events": events}, ensure_ascii=False, separators=(",", ":")).encode()
-            ts = str(int(time.time()))
-            sig = "sha256=" + hmac.new(args.secret.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
             delay = next_at - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
-            conn.request("POST", path, body, {"Content-Type": "application/json", "X-Live-Timestamp": ts,
-                                               "X-Live-Signature": sig})
-            response = conn.getresponse()
-            response.read()
-            if response.status != 200:
-                failures.append(response.status)
+            status = post_events(conn, path, args.secret, events)
+            if status != 200:
+                failures.append(status)
             n += 1
             next_at += interval
 

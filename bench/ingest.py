@@ -15,8 +15,6 @@ Prints, for the same server and the same run:
   * ack latency p50/p99 at half of the single-push peak rate (target p99 < 100 ms).
 """
 import argparse
-import hashlib
-import hmac
 import json
 import multiprocessing
 import os
@@ -32,6 +30,7 @@ import http.client
 import uuid
 
 import psycopg2
+from pushes import sign
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EVENT_TYPES = ("comment", "like", "like", "like", "gift", "fan.entered", "follow", "share")
@@ -44,11 +43,6 @@ def make_event(run_id, n, room):
     return {"id": f"{run_id}-{n}", "type": kind, "occurred_at": int(time.time()), "room_id": room,
             "fan": {"platform": "douyin_shop", "id_type": "open_id", "id": f"bench-fan-{n % 5000}",
                     "nickname": f"粉丝{n % 5000}"}, "data": data}
-
-
-def sign(secret, body):
-    ts = str(int(time.time()))
-    return ts, "sha256=" + hmac.new(secret.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
 def write_requests(path, secret, batch, count, threads):

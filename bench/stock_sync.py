@@ -18,7 +18,6 @@ by NOTIFY at commit). Timed:
   * calls per 1,000 sales, and the platform's final level against Odoo's.
 """
 import os
-import statistics
 import sys
 import threading
 import time

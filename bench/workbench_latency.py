@@ -21,8 +21,6 @@ of the same pushes' events (what the tile cannot beat), and the workbench_data r
 time.
 """
 import argparse
-import hashlib
-import hmac
 import http.client
 import json
 import os
@@ -35,6 +33,7 @@ import uuid
 import psycopg2
 import requests
 import websocket
+from pushes import post_events, wait_for_health
 
 BUS_NOTIFICATION = "live_commerce_crm/session_updated"
 REFRESH_INTERVAL = 0.5  # the workbench's REFRESH_INTERVAL_MS
@@ -182,15 +181,9 @@ def push_stream(args, room, run_id, sent):
                                "data": data})
             events.append({"id": f"{run_id}-stats-{n}", "type": "session.stats", "occurred_at": now,
                            "room_id": room, "data": {"pv": n}})
-            body = json.dumps({"events": events}, ensure_ascii=False, separators=(",", ":")).encode()
-            ts = str(now)
-            sig = "sha256=" + hmac.new(args.secret.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
-            conn.request("POST", path, body, {"Content-Type": "application/json", "X-Live-Timestamp": ts,
-                                               "X-Live-Signature": sig})
-            response = conn.getresponse()
-            response.read()
-            if response.status != 200:
-                failures.append(response.status)
+            status = post_events(conn, path, args.secret, events)
+            if status != 200:
+                failures.append(status)
             i += senders
 
     threads = [threading.Thread(target=sender, args=(k,)) for k in range(senders)]
@@ -230,15 +223,7 @@ def main():
                                f"--log-level={os.environ.get('LCC_BENCH_SERVER_LOG', 'warn')}",
                                f"--logfile={args.logfile}"])
     try:
-        for _ in range(240):
-            try:
-                if requests.get(f"{url}/web/health", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
-        else:
-            raise SystemExit("the Odoo server did not start")
+        wait_for_health(args.port)
         time.sleep(3)  # the cron workers LISTEN once they have started
         admin = Rpc(url, args.database, "admin", args.admin_password)
         host_group = admin.call("ir.model.data", "check_object_reference", "live_commerce_crm", "group_live_host")[1]

@@ -1,13 +1,19 @@
 import copy
 import json
 import time
+import traceback
 from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import requests
 
-from odoo.tests import HttpCase, TransactionCase, new_test_user
+from odoo.tests import HttpCase, TransactionCase, common, new_test_user
 from odoo.tests.common import _super_send, freeze_time
+from odoo.tools.translate import code_translations
+
+from odoo.addons.queue_job.controllers.main import RunJobController
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import Job
 
 from ..models.platforms import Credentials, get_adapter
 from ..models.platforms.orders import TokenStore
@@ -241,3 +247,61 @@ class RecordingSession(requests.Session):
 def utc(unix_seconds):
     """Unix seconds as the naive UTC datetime Odoo stores."""
     return unix_seconds and datetime.fromtimestamp(int(unix_seconds), timezone.utc).replace(tzinfo=None)
+
+
+def run_queue_job(env, record):
+    """Run a stored job as queue_job's runner does (RunJobController._runjob): in a
+    transaction of its own (a savepoint here: the test's transaction holds all),
+    postponed on RetryableJobError, failed with its function's on_fail hook on any
+    other error. Returns the error, None when the job is done."""
+    env.flush_all()
+    job = Job.load(env, record.uuid)
+    job.set_started()
+    job.store()
+    try:
+        with env.cr.savepoint():
+            job.perform()
+            env.flush_all()
+    except RetryableJobError as err:
+        env.invalidate_all()
+        job.postpone(result=str(err), seconds=err.seconds)
+        job.set_pending(reset_retry=False)
+        job.store()
+        return err
+    except Exception as exc:  # noqa: BLE001 - what the runner does with it is the point
+        env.invalidate_all()
+        vals = RunJobController._get_failure_values(job, traceback.format_exc(), exc)
+        job.set_failed(**vals)
+        job.store()
+        job.on_fail(vals)
+        return exc
+    job.set_done()
+    job.store()
+    env.invalidate_all()
+    return None
+
+
+# Odoo gives Chromium 10 s to start, then skips the tour (which our suite counts as
+# a failure). A first start on a busy 2-core machine has been seen to take longer:
+# wait up to a minute; a Chromium that never starts still fails the suite.
+common.CHECK_BROWSER_ITERATIONS = max(common.CHECK_BROWSER_ITERATIONS, 600)
+
+
+class TourCase(HttpCase):
+    """Browser tours, with what their first page waits for made beforehand."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # The first page of the first tour builds the web client's bundles, which
+        # Chromium waits 20 s for at most; with CRM and SMS installed, a busy 2-core
+        # machine needs longer. Build them here, unhurried (the server reads them
+        # through the test cursor).
+        bundle = cls.env["ir.qweb"]._get_asset_bundle("web.assets_web")
+        bundle.css()
+        bundle.js()
+        # The demo users read Chinese: their first page also waits for the web
+        # client's translations, which Odoo reads from every installed module's
+        # zh_CN.po on first use (process-wide cache). Read them here too.
+        for module in cls.registry._init_modules:
+            code_translations.get_web_translations(module, "zh_CN")

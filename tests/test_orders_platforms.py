@@ -12,17 +12,14 @@ orders, stock, manufacturing, invoices, payments and refunds.
 """
 import base64
 import json
-import traceback
 from itertools import count
 
 from odoo import Command
 from odoo.tests import new_test_user, tagged
 
-from odoo.addons.queue_job.controllers.main import RunJobController
 from odoo.addons.queue_job.exception import RetryableJobError
-from odoo.addons.queue_job.job import Job
 
-from .common import SandboxMixin, WebhookCase
+from .common import SandboxMixin, WebhookCase, run_queue_job
 
 T0 = 1795000000  # 2026-11-18 11:06:40 UTC
 _ids = count(1)
@@ -291,35 +288,7 @@ class PlatformOrderCase(SandboxMixin, WebhookCase):
             order="id")
 
     def run_job(self, record):
-        """Run a stored job as queue_job's runner does (RunJobController._runjob): in a
-        transaction of its own (a savepoint here: the test's transaction holds all),
-        postponed on RetryableJobError, failed with its function's on_fail hook on any
-        other error. Returns the error, None when the job is done."""
-        self.env.flush_all()
-        job = Job.load(self.env, record.uuid)
-        job.set_started()
-        job.store()
-        try:
-            with self.env.cr.savepoint():
-                job.perform()
-                self.env.flush_all()
-        except RetryableJobError as err:
-            self.env.invalidate_all()
-            job.postpone(result=str(err), seconds=err.seconds)
-            job.set_pending(reset_retry=False)
-            job.store()
-            return err
-        except Exception as exc:  # noqa: BLE001 - what the runner does with it is the point
-            self.env.invalidate_all()
-            vals = RunJobController._get_failure_values(job, traceback.format_exc(), exc)
-            job.set_failed(**vals)
-            job.store()
-            job.on_fail(vals)
-            return exc
-        job.set_done()
-        job.store()
-        self.env.invalidate_all()
-        return None
+        return run_queue_job(self.env, record)
 
     def run_jobs(self):
         """Run the fetch jobs that wait (their retry time is not waited for); their errors."""

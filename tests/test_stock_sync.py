@@ -2,15 +2,12 @@
 (channel, SKU), the job sends the level it reads when it runs, to the platform
 sandbox (scripts/platform_sandbox.py): absolute on Douyin, increments on Kuaishou."""
 import time
-import traceback
 
 from odoo.tests import tagged
 
-from odoo.addons.queue_job.controllers.main import RunJobController
 from odoo.addons.queue_job.exception import RetryableJobError
-from odoo.addons.queue_job.job import Job
 
-from .common import ApiSandboxCase
+from .common import ApiSandboxCase, run_queue_job
 
 DY_SKU, DY_PRODUCT = "1790000000000001", "3600000000000001"
 KS_SKU, KS_ITEM = "2090001234", "2080009999"
@@ -64,32 +61,7 @@ class StockSyncCase(ApiSandboxCase):
             order="id")
 
     def run_job(self, record):
-        """As queue_job's runner does (RunJobController._runjob), in a savepoint:
-        postponed on RetryableJobError; the error, None when done."""
-        self.env.flush_all()
-        job = Job.load(self.env, record.uuid)
-        job.set_started()
-        job.store()
-        try:
-            with self.env.cr.savepoint():
-                job.perform()
-                self.env.flush_all()
-        except RetryableJobError as err:
-            self.env.invalidate_all()
-            job.postpone(result=str(err), seconds=err.seconds)
-            job.set_pending(reset_retry=False)
-            job.store()
-            return err
-        except Exception as exc:  # noqa: BLE001
-            self.env.invalidate_all()
-            vals = RunJobController._get_failure_values(job, traceback.format_exc(), exc)
-            job.set_failed(**vals)
-            job.store()
-            return exc
-        job.set_done()
-        job.store()
-        self.env.invalidate_all()
-        return None
+        return run_queue_job(self.env, record)
 
     def run_jobs(self):
         return [error for error in map(self.run_job, self.stock_jobs()) if error is not None]

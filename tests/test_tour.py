@@ -1,30 +1,10 @@
-from odoo.tests import HttpCase, common, new_test_user, tagged
-from odoo.tools.translate import code_translations
+from odoo.tests import new_test_user, tagged
 
-# Odoo gives Chromium 10 s to start, then skips the tour (which our suite counts as
-# a failure). A first start on a busy 2-core machine has been seen to take longer:
-# wait up to a minute; a Chromium that never starts still fails the suite.
-common.CHECK_BROWSER_ITERATIONS = max(common.CHECK_BROWSER_ITERATIONS, 600)
+from .common import TourCase
 
 
 @tagged("post_install", "-at_install")
-class TestLiveCommerceTour(HttpCase):
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        # The first page of the first tour builds the web client's bundles, which
-        # Chromium waits 20 s for at most; with CRM and SMS installed, a busy 2-core
-        # machine needs longer. Build them here, unhurried (the server reads them
-        # through the test cursor).
-        bundle = cls.env["ir.qweb"]._get_asset_bundle("web.assets_web")
-        bundle.css()
-        bundle.js()
-        # The demo users read Chinese: their first page also waits for the web
-        # client's translations, which Odoo reads from every installed module's
-        # zh_CN.po on first use (process-wide cache). Read them here too.
-        for module in cls.registry._init_modules:
-            code_translations.get_web_translations(module, "zh_CN")
+class TestLiveCommerceTour(TourCase):
 
     def test_host_opens_app_session_and_fan(self):
         channel = self.env["live.channel"].create({"name": "Tour Channel", "code": "tour-channel"})

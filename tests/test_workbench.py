@@ -2,16 +2,14 @@ import json
 from datetime import datetime, timedelta
 
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import HttpCase, common, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 
 from ..models.live_session_workbench import BUS_NOTIFICATION, workbench_channel
 from ..models.platforms import Credentials
 from ..models.platforms.base import InboxEvent
-from .common import LiveCommerceCase, generic_event
+from .common import LiveCommerceCase, TourCase, generic_event
 
 T0 = datetime(2026, 11, 20, 12, 0, 0)
-# As tests/test_tour.py: a first Chromium start on a busy machine takes long.
-common.CHECK_BROWSER_ITERATIONS = max(common.CHECK_BROWSER_ITERATIONS, 600)
 
 
 class WorkbenchCase(LiveCommerceCase):
@@ -215,14 +213,7 @@ class TestWorkbenchBus(LiveCommerceCase):
 
 
 @tagged("post_install", "-at_install")
-class TestWorkbenchTour(HttpCase):
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        bundle = cls.env["ir.qweb"]._get_asset_bundle("web.assets_web")
-        bundle.css()
-        bundle.js()
+class TestWorkbenchTour(TourCase):
 
     def test_host_presents_a_product_and_tags_a_fan_from_the_stream(self):
         channel = self.env["live.channel"].create({"name": "Tour Channel", "code": "tour-wb"})

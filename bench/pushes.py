@@ -1,0 +1,38 @@
+"""What the benchmarks that talk to a running server share: generic-format pushes
+signed as the webhook checks them, and waiting for the server to answer."""
+import hashlib
+import hmac
+import http.client
+import json
+import time
+
+
+def sign(secret, body):
+    """(timestamp, signature) of `body` for the generic webhook format."""
+    ts = str(int(time.time()))
+    return ts, "sha256=" + hmac.new(secret.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def post_events(conn, path, secret, events):
+    """POST `events` signed on `conn` (an http.client connection); the status."""
+    body = json.dumps({"events": events}, ensure_ascii=False, separators=(",", ":")).encode()
+    ts, sig = sign(secret, body)
+    conn.request("POST", path, body, {"Content-Type": "application/json", "X-Live-Timestamp": ts,
+                                       "X-Live-Signature": sig})
+    response = conn.getresponse()
+    response.read()
+    return response.status
+
+
+def wait_for_health(port, tries=240):
+    """Until Odoo on 127.0.0.1:`port` answers /web/health; SystemExit if it never does."""
+    for _ in range(tries):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/web/health")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit("the Odoo server did not start")
