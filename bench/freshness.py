@@ -18,12 +18,11 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 import uuid
 
 import psycopg2
-from pushes import post_events, wait_for_health
+from pushes import post_events, run_senders, wait_for_health
 
 KINDS = ("comment", "like", "like", "gift", "fan.entered", "follow", "like", "share", "comment", "fan.left")
 MODES = {
@@ -129,13 +128,7 @@ def paced_stream(args, events_per_second, seconds, batch=20, senders=4):
             n += 1
             next_at += interval
 
-    threads = [threading.Thread(target=sender, args=(k,)) for k in range(senders)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if failures:
-        raise SystemExit(f"{len(failures)} pushes failed: {set(failures)}")
+    run_senders(sender, senders, failures)
     return run_id
 
 

@@ -24,13 +24,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import http.client
 import uuid
 
 import psycopg2
-from pushes import sign
+from pushes import run_senders, sign
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EVENT_TYPES = ("comment", "like", "like", "like", "gift", "fan.entered", "follow", "share")
@@ -138,13 +137,7 @@ def latency_run(host, port, path, secret, rate, seconds, connections=8):
             n += 1
             next_at += interval
 
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(connections)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if failures:
-        raise SystemExit(f"{len(failures)} pushes failed during the latency run: {set(failures)}")
+    run_senders(worker, connections, failures)
     return sorted(latencies)
 
 

@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import http.client
 import json
+import threading
 import time
 
 
@@ -36,3 +37,15 @@ def wait_for_health(port, tries=240):
             pass
         time.sleep(0.5)
     raise SystemExit("the Odoo server did not start")
+
+
+def run_senders(sender, count, failures):
+    """sender(0) … sender(count - 1) in threads until all are done; SystemExit
+    if any push was refused (`failures`, the statuses the senders collected)."""
+    threads = [threading.Thread(target=sender, args=(k,)) for k in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise SystemExit(f"{len(failures)} pushes failed: {set(failures)}")

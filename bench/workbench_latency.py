@@ -33,7 +33,7 @@ import uuid
 import psycopg2
 import requests
 import websocket
-from pushes import post_events, wait_for_health
+from pushes import post_events, run_senders, wait_for_health
 
 BUS_NOTIFICATION = "live_commerce_crm/session_updated"
 REFRESH_INTERVAL = 0.5  # the workbench's REFRESH_INTERVAL_MS
@@ -186,13 +186,7 @@ def push_stream(args, room, run_id, sent):
                 failures.append(status)
             i += senders
 
-    threads = [threading.Thread(target=sender, args=(k,)) for k in range(senders)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if failures:
-        raise SystemExit(f"{len(failures)} pushes failed: {set(failures)}")
+    run_senders(sender, senders, failures)
     return pushes
 
 
