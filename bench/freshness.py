@@ -12,7 +12,6 @@ starts itself:
   3. the lag of every paced event from received_at to processed_at: p50, p95, p99
      and max. Target: p95 < 2 s at both rates.
 """
-import argparse
 import http.client
 import json
 import os
@@ -22,7 +21,7 @@ import time
 import uuid
 
 import psycopg2
-from pushes import post_events, run_senders, wait_for_health
+from pushes import post_events, run_senders, server_bench_parser, wait_for_health
 
 KINDS = ("comment", "like", "like", "gift", "fan.entered", "follow", "like", "share", "comment", "fan.left")
 MODES = {
@@ -163,14 +162,7 @@ def timeline(args, run_id, step=5):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("-c", "--config", required=True)
-    parser.add_argument("-d", "--database", required=True)
-    parser.add_argument("--odoo-bin", required=True)
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--dsn", required=True)
-    parser.add_argument("--logfile", required=True)
-    parser.add_argument("--seconds", type=int, default=60)
+    parser = server_bench_parser()
     parser.add_argument("--backlog", type=int, default=40000)
     parser.add_argument("--modes", default="prefork-1cron", help="comma-separated, or 'all': " + ", ".join(MODES))
     args = parser.parse_args()

@@ -1,5 +1,6 @@
 """What the benchmarks that talk to a running server share: generic-format pushes
 signed as the webhook checks them, and waiting for the server to answer."""
+import argparse
 import hashlib
 import hmac
 import http.client
@@ -49,3 +50,16 @@ def run_senders(sender, count, failures):
         thread.join()
     if failures:
         raise SystemExit(f"{len(failures)} pushes failed: {set(failures)}")
+
+
+def server_bench_parser():
+    """The options bench/run.sh gives the benchmarks that start their own server."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("-c", "--config", required=True)
+    parser.add_argument("-d", "--database", required=True)
+    parser.add_argument("--odoo-bin", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--dsn", required=True)
+    parser.add_argument("--logfile", required=True)
+    parser.add_argument("--seconds", type=int, default=60)
+    return parser

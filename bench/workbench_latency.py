@@ -20,7 +20,6 @@ Baseline in the same run: push-to-processed, the inbox's received_at -> processe
 of the same pushes' events (what the tile cannot beat), and the workbench_data read
 time.
 """
-import argparse
 import http.client
 import json
 import os
@@ -33,7 +32,7 @@ import uuid
 import psycopg2
 import requests
 import websocket
-from pushes import post_events, run_senders, wait_for_health
+from pushes import post_events, run_senders, server_bench_parser, wait_for_health
 
 BUS_NOTIFICATION = "live_commerce_crm/session_updated"
 REFRESH_INTERVAL = 0.5  # the workbench's REFRESH_INTERVAL_MS
@@ -191,15 +190,8 @@ def push_stream(args, room, run_id, sent):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("-d", "--database", required=True)
-    parser.add_argument("-c", "--config", required=True)
-    parser.add_argument("--odoo-bin", required=True)
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--dsn", required=True)
-    parser.add_argument("--logfile", required=True)
+    parser = server_bench_parser()
     parser.add_argument("--admin-password", default=os.environ.get("LCC_BENCH_ADMIN_PASSWORD", "admin"))
-    parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--rate", type=float, default=1000, help="events per second")
     parser.add_argument("--batch", type=int, default=50, help="events per push")
     parser.add_argument("--catch-up", type=float, default=60, help="seconds the tile may take after the last push")
