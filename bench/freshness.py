@@ -20,8 +20,7 @@ import sys
 import time
 import uuid
 
-import psycopg2
-from pushes import post_events, run_senders, server_bench_parser, wait_for_health
+from pushes import post_events, run_senders, server_bench_parser, sql, wait_for_health
 
 KINDS = ("comment", "like", "like", "gift", "fan.entered", "follow", "like", "share", "comment", "fan.left")
 MODES = {
@@ -61,16 +60,6 @@ class Server:
             self.proc.wait(60)
             self.proc = None
 
-
-def sql(dsn, query, params=None, dbname=None):
-    cnx = psycopg2.connect(dsn if not dbname else dsn.rsplit("dbname=", 1)[0] + f"dbname={dbname}")
-    cnx.autocommit = True
-    try:
-        with cnx.cursor() as cr:
-            cr.execute(query, params)
-            return cr.fetchall() if cr.description else None
-    finally:
-        cnx.close()
 
 
 def drain_rate(args, channel_id, cron_id, count):

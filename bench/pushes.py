@@ -1,5 +1,6 @@
-"""What the benchmarks that talk to a running server share: generic-format pushes
-signed as the webhook checks them, and waiting for the server to answer."""
+"""What the benchmarks that talk to a running server share: their options,
+generic-format pushes signed as the webhook checks them, waiting for the server to
+answer, and one-off SQL beside it."""
 import argparse
 import hashlib
 import hmac
@@ -7,6 +8,8 @@ import http.client
 import json
 import threading
 import time
+
+import psycopg2
 
 
 def sign(secret, body):
@@ -63,3 +66,15 @@ def server_bench_parser():
     parser.add_argument("--logfile", required=True)
     parser.add_argument("--seconds", type=int, default=60)
     return parser
+
+
+def sql(dsn, query, params=None, dbname=None):
+    """Run one statement on its own autocommitted connection; its rows, if any."""
+    cnx = psycopg2.connect(dsn if not dbname else dsn.rsplit("dbname=", 1)[0] + f"dbname={dbname}")
+    cnx.autocommit = True
+    try:
+        with cnx.cursor() as cr:
+            cr.execute(query, params)
+            return cr.fetchall() if cr.description else None
+    finally:
+        cnx.close()

@@ -29,24 +29,13 @@ import threading
 import time
 import uuid
 
-import psycopg2
 import requests
 import websocket
-from pushes import post_events, run_senders, server_bench_parser, wait_for_health
+from pushes import post_events, run_senders, server_bench_parser, sql, wait_for_health
 
 BUS_NOTIFICATION = "live_commerce_crm/session_updated"
 REFRESH_INTERVAL = 0.5  # the workbench's REFRESH_INTERVAL_MS
 
-
-def sql(dsn, query, params=None):
-    cnx = psycopg2.connect(dsn)
-    cnx.autocommit = True
-    try:
-        with cnx.cursor() as cr:
-            cr.execute(query, params)
-            return cr.fetchall() if cr.description else None
-    finally:
-        cnx.close()
 
 
 def percentile(values, share):
