@@ -158,8 +158,8 @@ def main():
     args.code, args.secret = "bench-fresh", "bench-fresh-secret"
     modes = list(MODES) if args.modes == "all" else args.modes.split(",")
     [(channel_id,)] = sql(args.dsn, """
-        INSERT INTO live_channel (name, code, platform, company_id, app_secret, active, sequence)
-        VALUES ('bench-fresh', %s, 'generic', 1, %s, true, 10)
+        INSERT INTO live_channel (name, code, platform, ship_mode, company_id, app_secret, active, sequence)
+        VALUES ('bench-fresh', %s, 'generic', 'platform', 1, %s, true, 10)
         ON CONFLICT (code) DO UPDATE SET app_secret = EXCLUDED.app_secret RETURNING id""", [args.code, args.secret])
     [(cron_id,)] = sql(args.dsn, """
         SELECT c.id FROM ir_cron c JOIN ir_act_server a ON a.id = c.ir_actions_server_id

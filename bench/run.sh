@@ -81,8 +81,8 @@ if [ "$what" = all ] || [ "$what" = latency ]; then
 fi
 if [ "$what" = all ] || [ "$what" = ingest ]; then
   read -r CHANNEL_ID < <(db_psql "$DB" -c "
-    INSERT INTO live_channel (name, code, platform, company_id, app_secret, active, sequence)
-    VALUES ('bench', 'bench', 'generic', 1, 'bench-secret', true, 10)
+    INSERT INTO live_channel (name, code, platform, ship_mode, company_id, app_secret, active, sequence)
+    VALUES ('bench', 'bench', 'generic', 'platform', 1, 'bench-secret', true, 10)
     ON CONFLICT (code) DO UPDATE SET app_secret = EXCLUDED.app_secret RETURNING id")
   curl -sf "http://127.0.0.1:$PORT/web/health" >/dev/null && die "Port $PORT is taken: stop what listens there first."
   "$VENV/bin/python" "$ODOO_SRC/odoo-bin" -c "$CONF" -d "$DB" --workers=${LCC_BENCH_WORKERS:-2} --max-cron-threads=0 --gevent-port=$((PORT + 3)) \

@@ -190,8 +190,8 @@ def main():
     run_id = uuid.uuid4().hex[:8]
     room = f"latency-{run_id}"
     [(channel_id,)] = sql(args.dsn, """
-        INSERT INTO live_channel (name, code, platform, company_id, app_secret, active, sequence)
-        VALUES ('bench-latency', %s, 'generic', 1, %s, true, 10)
+        INSERT INTO live_channel (name, code, platform, ship_mode, company_id, app_secret, active, sequence)
+        VALUES ('bench-latency', %s, 'generic', 'platform', 1, %s, true, 10)
         ON CONFLICT (code) DO UPDATE SET app_secret = EXCLUDED.app_secret RETURNING id""", [args.code, args.secret])
     server = subprocess.Popen([sys.executable, args.odoo_bin, "-c", args.config, "-d", args.database,
                                "--workers=2", "--max-cron-threads=1", f"--gevent-port={args.port + 3}",

@@ -91,8 +91,8 @@ class PrivateOdoo:
         result = self.odoo("-i", "live_commerce_crm", "--without-demo=all", "--stop-after-init",
                            "--log-level=warn", timeout=900)
         assert result.returncode == 0, result.stderr[-3000:]
-        self.sql("""INSERT INTO live_channel (name, code, platform, company_id, app_secret, active, sequence)
-                    VALUES ('Reliability', 'rel', 'generic', 1, %s, true, 1)""", [SECRET])
+        self.sql("""INSERT INTO live_channel (name, code, platform, ship_mode, company_id, app_secret, active, sequence)
+                    VALUES ('Reliability', 'rel', 'generic', 'platform', 1, %s, true, 1)""", [SECRET])
         self.channel_id = self.sql("SELECT id FROM live_channel WHERE code = 'rel'")[0][0]
 
     def start_server(self, *options):
@@ -140,8 +140,8 @@ class PrivateOdoo:
         """A channel of company 1 in the private database, with `credentials` (names of
         CHANNEL_FIELDS); returns its Credentials, to sign pushes with `post`."""
         rows = self.sql(f"""
-            INSERT INTO live_channel (name, code, platform, company_id, active, sequence, {", ".join(self.CHANNEL_FIELDS)})
-            VALUES (%s, %s, %s, 1, true, 10{", %s" * len(self.CHANNEL_FIELDS)}) RETURNING id""",
+            INSERT INTO live_channel (name, code, platform, ship_mode, company_id, active, sequence, {", ".join(self.CHANNEL_FIELDS)})
+            VALUES (%s, %s, %s, 'platform', 1, true, 10{", %s" * len(self.CHANNEL_FIELDS)}) RETURNING id""",
                         [code, code, platform, *(credentials.get(name) for name in self.CHANNEL_FIELDS)])
         return Credentials(rows[0][0], code, platform, 1, **credentials)
 
