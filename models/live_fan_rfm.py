@@ -5,6 +5,8 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
+from .sale_order import paid_sql
+
 _logger = logging.getLogger(__name__)
 # The duration of each step of the last recompute in this process (bench/rfm.py).
 LAST_STEPS = {}
@@ -474,7 +476,7 @@ def fan_paid_orders_sql(fans):
                  WHERE c.parent_id IN (SELECT id FROM {fans}) AND c.is_live_fan IS NOT TRUE) b
           JOIN sale_order so ON so.partner_id = b.partner_id
          WHERE so.company_id = %(company)s
-           AND (so.platform_paid_at IS NOT NULL OR so.state = 'sale')  -- sale_order.PAID_DOMAIN
+           AND {paid_sql('so')}
            AND COALESCE(so.platform_paid_at, so.date_order) <= %(now)s
     """
 

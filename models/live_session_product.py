@@ -1,6 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from .sale_order import paid_sql
+
 
 class LiveSessionProduct(models.Model):
     _name = "live.session.product"
@@ -69,7 +71,7 @@ class LiveSessionProduct(models.Model):
             self.env["live.session"].flush_model(["date_end"])
             self.env["sale.order"].flush_model(["live_session_id", "date_order", "platform_paid_at", "state",
                                                 "live_gmv"])
-            self.env.cr.execute("""
+            self.env.cr.execute(f"""
                 WITH periods AS (
                     SELECT p.session_product_id, p.session_id, p.date_start, p.date_end IS NULL AS is_open,
                            coalesce(p.date_end, s.date_end, now() AT TIME ZONE 'UTC') AS date_stop
@@ -81,7 +83,7 @@ class LiveSessionProduct(models.Model):
                       FROM periods pr
                       JOIN sale_order o ON o.live_session_id = pr.session_id
                        AND o.date_order >= pr.date_start AND o.date_order < pr.date_stop
-                       AND (o.platform_paid_at IS NOT NULL OR o.state = 'sale')  -- PAID_DOMAIN
+                       AND {paid_sql('o')}
                 ), order_figures AS (
                     SELECT session_product_id, count(*) AS order_count, sum(live_gmv) AS gmv
                       FROM orders GROUP BY session_product_id

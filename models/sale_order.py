@@ -16,6 +16,13 @@ STATUS_RANK = {"created": 0, "paid": 1, "shipped": 2, "completed": 3, "cancelled
 # GMV - refunds. An order is paid when the platform says it was (a refund that
 # cancels it later is a refund, not an unpaid order), or, made in Odoo, confirmed.
 PAID_DOMAIN = ["|", ("platform_paid_at", "!=", False), ("state", "=", "sale")]
+
+
+def paid_sql(alias):
+    """PAID_DOMAIN as an SQL condition on the sale_order row `alias`, for the
+    queries that aggregate orders set-wise (board, figures, RFM)."""
+    return f"({alias}.platform_paid_at IS NOT NULL OR {alias}.state = 'sale')"
+
 # What a fan's order figures read (live.fan.rfm): a change queues the buyer's fan.
 FAN_FIGURE_FIELDS = {"state", "partner_id", "company_id", "platform_paid_at", "date_order", "currency_rate",
                      "live_channel_id"}

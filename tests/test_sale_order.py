@@ -49,3 +49,24 @@ class TestSaleOrder(LiveCommerceCase):
         paid.action_confirm()
         self.fan.invalidate_recordset()
         self.assertEqual(self.fan.live_order_count, 1)
+
+    def test_paid_orders_are_the_same_in_sql_and_in_the_orm(self):
+        """The board, figures and RFM read paid orders in SQL (paid_sql): the same
+        orders as PAID_DOMAIN, whatever the platform and Odoo states."""
+        from ..models.sale_order import PAID_DOMAIN, paid_sql
+        orders = self.env["sale.order"]
+        for n, (paid_at, confirm, cancel) in enumerate([
+                (False, False, False), (False, True, False), ("2026-05-01 10:00:00", False, False),
+                ("2026-05-01 10:00:00", True, True), (False, True, True)]):
+            order = self._order(self.channel_a, f"P-{n}")
+            order.platform_paid_at = paid_at
+            if confirm:
+                order.action_confirm()
+            if cancel:
+                order._action_cancel()
+            orders |= order
+        self.env.flush_all()
+        self.env.cr.execute(f"SELECT o.id FROM sale_order o WHERE o.id = ANY(%s) AND {paid_sql('o')}", [orders.ids])
+        in_sql = sorted(row[0] for row in self.env.cr.fetchall())
+        self.assertEqual(in_sql, sorted(orders.filtered_domain(PAID_DOMAIN).ids))
+        self.assertEqual(len(in_sql), 3)
