@@ -1,6 +1,20 @@
 from odoo import api, fields, models
 
 
+def watch_seconds_sql(fan, session, end_at):
+    """SQL of live.session.fan.watch_time_now for the audience row `fan` of the
+    session row `session`, as seen at the SQL timestamp `end_at` (the session's end,
+    or now): the one rule the session's figures and the board share with it.
+    Returns (present, seconds) expressions."""
+    present = (f"({fan}.last_entered_at IS NOT NULL AND {fan}.last_entered_at < {end_at}"
+               f" AND ({fan}.last_left_at IS NULL OR {fan}.last_left_at < {fan}.last_entered_at))")
+    so_far = (f"({fan}.watch_seconds + CASE WHEN {present}"
+              f" THEN floor(extract(epoch FROM {end_at} - {fan}.last_entered_at)) ELSE 0 END)")
+    seconds = (f"(CASE WHEN {session}.date_start IS NULL THEN {so_far}"
+               f" ELSE LEAST({so_far}, GREATEST(0, extract(epoch FROM {end_at} - {session}.date_start))) END)")
+    return present, seconds
+
+
 class LiveSessionFan(models.Model):
     """What one fan did in one session, kept up to date by the event processor.
 

@@ -1,6 +1,8 @@
 from odoo import api, fields, models, tools
 
 from ..models.live_session_figures import _ratio
+from ..models.live_session_fan import watch_seconds_sql
+from ..models.sale_order import paid_sql
 
 
 class LiveSessionBoard(models.Model):
@@ -58,6 +60,7 @@ class LiveSessionBoard(models.Model):
         tools.drop_view_if_exists(self.env.cr, self._table)
         # PV, UV: the platform's figures when it reports them (as on the session).
         # Watch time: as live.session._live_audience_figures. Paid: as PAID_DOMAIN.
+        watch = watch_seconds_sql("f", "fs", "e.end_at")[1]
         self.env.cr.execute(f"""
             CREATE VIEW {self._table} AS (
             SELECT s.id, s.id AS session_id, s.host_id, s.channel_id, s.platform, s.company_id,
@@ -75,26 +78,16 @@ class LiveSessionBoard(models.Model):
               LEFT JOIN (SELECT session_id, sum(enter_count) AS enters, sum(new_viewer_count) AS viewers,
                                 sum(new_interacting_count) AS interacting, sum(follow_count) AS follows
                            FROM live_session_minute GROUP BY session_id) m ON m.session_id = s.id
-              LEFT JOIN (SELECT f.session_id,
-                                sum(CASE WHEN fs.date_start IS NULL THEN w.seconds
-                                         ELSE LEAST(w.seconds, GREATEST(0, extract(epoch FROM e.end_at - fs.date_start)))
-                                    END) AS watch
+              LEFT JOIN (SELECT f.session_id, sum({watch}) AS watch
                            FROM live_session_fan f
                            JOIN live_session fs ON fs.id = f.session_id
                           CROSS JOIN LATERAL (SELECT LEAST(coalesce(fs.date_end, now() AT TIME ZONE 'UTC'),
                                                            now() AT TIME ZONE 'UTC') AS end_at) e
-                          CROSS JOIN LATERAL (SELECT f.watch_seconds
-                                                     + CASE WHEN f.last_entered_at IS NOT NULL
-                                                             AND f.last_entered_at < e.end_at
-                                                             AND (f.last_left_at IS NULL
-                                                                  OR f.last_left_at < f.last_entered_at)
-                                                       THEN floor(extract(epoch FROM e.end_at - f.last_entered_at))
-                                                       ELSE 0 END AS seconds) w
                           GROUP BY f.session_id) a ON a.session_id = s.id
               LEFT JOIN (SELECT live_session_id, count(*) AS orders, count(DISTINCT partner_id) AS buyers,
                                 sum(live_gmv) AS gmv, sum(live_refunded_amount) AS refunds
                            FROM sale_order
-                          WHERE live_session_id IS NOT NULL AND (platform_paid_at IS NOT NULL OR state = 'sale')
+                          WHERE live_session_id IS NOT NULL AND {paid_sql('sale_order')}
                           GROUP BY live_session_id) o ON o.live_session_id = s.id
             )
         """)
