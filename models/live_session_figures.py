@@ -2,7 +2,8 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
-from .sale_order import PAID_DOMAIN
+from .live_session_fan import watch_seconds_sql
+from .sale_order import PAID_DOMAIN, paid_sql
 
 # One compute fills every figure: the figures read the same few aggregates.
 FIGURES = "_compute_figures"
@@ -107,7 +108,8 @@ class LiveSession(models.Model):
             o = orders.get(session.id, {})
             pv = session.stat_view_count or m.get("enter_count", 0)
             uv = session.stat_viewer_count or m.get("new_viewer_count", 0)
-            gmv, paid_orders, refunds = o.get("gmv", 0.0), o.get("orders", 0), o.get("refunds", 0.0)
+            # Orders and money: the session's own (sale.order._live_figures), read once.
+            gmv, paid_orders, refunds = session.gmv, session.order_count, session.refund_amount
             buyers, interacting = o.get("buyers", 0), m.get("new_interacting_count", 0)
             ordering = o.get("ordering", 0)
             watch = a.get("watch", 0)
@@ -180,20 +182,12 @@ class LiveSession(models.Model):
         the same rule as live.session.fan.watch_time_now, for the whole session."""
         if not ids:
             return {}
-        self.env.cr.execute("""
-            SELECT a.session_id,
-                   count(*) FILTER (WHERE p.present),
-                   coalesce(sum(CASE WHEN s.date_start IS NULL THEN w.seconds
-                                     ELSE LEAST(w.seconds, GREATEST(0, extract(epoch FROM e.end_at - s.date_start)))
-                                END), 0)
+        present, seconds = watch_seconds_sql("a", "s", "e.end_at")
+        self.env.cr.execute(f"""
+            SELECT a.session_id, count(*) FILTER (WHERE {present}), coalesce(sum({seconds}), 0)
               FROM live_session_fan a
               JOIN live_session s ON s.id = a.session_id
              CROSS JOIN LATERAL (SELECT LEAST(coalesce(s.date_end, %(now)s), %(now)s::timestamp) AS end_at) e
-             CROSS JOIN LATERAL (SELECT a.last_entered_at IS NOT NULL AND a.last_entered_at < e.end_at
-                                        AND (a.last_left_at IS NULL OR a.last_left_at < a.last_entered_at) AS present) p
-             CROSS JOIN LATERAL (SELECT a.watch_seconds + CASE WHEN p.present
-                                        THEN floor(extract(epoch FROM e.end_at - a.last_entered_at)) ELSE 0 END
-                                        AS seconds) w
              WHERE a.session_id = ANY(%(ids)s)
              GROUP BY a.session_id
         """, {"ids": ids, "now": now})
@@ -208,12 +202,9 @@ class LiveSession(models.Model):
         Order = self.env["sale.order"].sudo()
         base = [("live_session_id", "in", ids)]
         result = {}
-        for session, count, gmv, refunds, buyers, updated in Order._read_group(
-                base + PAID_DOMAIN, ["live_session_id"],
-                ["__count", "live_gmv:sum", "live_refunded_amount:sum", "partner_id:count_distinct",
-                 "write_date:max"]):
-            result[session.id] = {"orders": count, "gmv": gmv, "refunds": refunds, "buyers": buyers,
-                                  "updated": updated}
+        for session, buyers in Order._read_group(
+                base + PAID_DOMAIN, ["live_session_id"], ["partner_id:count_distinct"]):
+            result[session.id] = {"buyers": buyers}
         for session, count in Order._read_group(
                 base + PAID_DOMAIN + [("live_refunded_amount", ">", 0)], ["live_session_id"], ["__count"]):
             result[session.id]["refund_orders"] = count
@@ -225,23 +216,23 @@ class LiveSession(models.Model):
                 base, ["live_session_id"], ["partner_id:count_distinct", "write_date:max"]):
             figures = result.setdefault(session.id, {})
             figures["ordering"] = people
-            figures["updated"] = max(filter(None, [figures.get("updated"), updated]))
+            figures["updated"] = updated
         # New buyers: their first paid order from the company, any channel, is one of
         # this session's. Paid as in PAID_DOMAIN; paid at the platform's payment time,
         # else the order date.
-        self.env.cr.execute("""
+        self.env.cr.execute(f"""
             WITH buyer AS (
                 SELECT o.live_session_id AS session_id, o.partner_id, o.company_id,
                        min(coalesce(o.platform_paid_at, o.date_order)) AS first_here
                   FROM sale_order o
-                 WHERE o.live_session_id = ANY(%s) AND (o.platform_paid_at IS NOT NULL OR o.state = 'sale')
+                 WHERE o.live_session_id = ANY(%s) AND {paid_sql('o')}
                  GROUP BY o.live_session_id, o.partner_id, o.company_id)
             SELECT b.session_id, count(*)
               FROM buyer b
              WHERE NOT EXISTS (
                    SELECT 1 FROM sale_order p
                     WHERE p.partner_id = b.partner_id AND p.company_id = b.company_id
-                      AND (p.platform_paid_at IS NOT NULL OR p.state = 'sale')
+                      AND {paid_sql('p')}
                       AND coalesce(p.platform_paid_at, p.date_order) < b.first_here
                       AND p.live_session_id IS DISTINCT FROM b.session_id)
              GROUP BY b.session_id
