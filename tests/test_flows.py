@@ -71,6 +71,41 @@ class TestDormantRule(FlowCase):
         self.assertFalse(self.enrollments(awake, "live_flow_dormant"))
         self.assertFalse(self.coupons(awake, "loyalty_program_comeback"))
 
+    def test_many_due_fans_are_enrolled_in_batches_and_a_crash_resumes(self):
+        """A rule that finds many fans hands them to its actions in bounded batches
+        (each its own transaction under the scheduler); a crash after some batches
+        leaves the last run where it was, and the next pass enrolls the rest, nobody twice."""
+        fans = [self.fan(f"sleeper-{n}", interacted_days_ago=31) for n in range(5)]
+        self.recompute()
+        automation = self.rule("automation_live_dormant", NOW - timedelta(days=2))
+        due = automation._live_due_records(NOW)  # by id: these five fans come last
+        self.assertEqual(due[-5:].partner_id.ids, [fan.id for fan in fans])
+        size = len(due) - 3  # the crash falls after the second of the five
+        Automation = type(automation)
+        real_run = Automation._live_run_actions
+        batches = []
+
+        def crash_on_second(rule, records):
+            batches.append(len(records))
+            if len(batches) == 2:
+                raise RuntimeError("worker killed")
+            return real_run(rule, records)
+
+        # Not assertRaises, whose savepoint would undo the batch the scheduler committed.
+        with patch("odoo.addons.live_commerce_crm.models.base_automation.ENROLL_BATCH", size), \
+                patch.object(Automation, "_live_run_actions", crash_on_second):
+            try:
+                automation._live_evaluate_one(now=NOW)
+            except RuntimeError:
+                pass
+        self.assertEqual(batches, [size, 3])
+        self.assertEqual(automation.last_run, NOW - timedelta(days=2))
+        self.assertEqual([len(self.enrollments(fan, "live_flow_dormant")) for fan in fans], [1, 1, 0, 0, 0])
+        with patch("odoo.addons.live_commerce_crm.models.base_automation.ENROLL_BATCH", size):
+            automation._live_evaluate_one(now=NOW)
+        self.assertEqual(automation.last_run, NOW)
+        self.assertEqual([len(self.enrollments(fan, "live_flow_dormant")) for fan in fans], [1, 1, 1, 1, 1])
+
     def test_a_coupon_code_already_taken_is_drawn_again(self):
         """Odoo's codes (32 random bits) collide among 100,000 coupons, and one
         collision fails the batch's insert: the flow draws its own and skips taken ones."""
