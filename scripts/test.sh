@@ -4,17 +4,23 @@ source "$(dirname "$0")/common.sh"
 prepare_all
 
 # Odoo skips its browser tests (and reports success) without Chromium or
-# websocket-client: here they are required, so their absence is an error.
-if ! command -v chromium >/dev/null && ! command -v google-chrome >/dev/null && ! command -v chromium-browser >/dev/null; then
+# websocket-client, and the review's PDF test needs wkhtmltopdf and poppler's
+# tools: here they are required, so their absence is an error.
+need_debian_package() {  # need_debian_package PACKAGE COMMAND...: one of the commands, else install PACKAGE
+  local package=$1; shift
+  for command in "$@"; do command -v "$command" >/dev/null && return 0; done
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    say "Chromium not found: installing Debian's chromium for the browser tests"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
-      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
-      || die "Could not install chromium; the browser tests need it."
+    say "$1 not found: installing Debian's $package for the tests"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null; } \
+      || die "Could not install $package; the tests need it."
   else
-    die "Chromium is needed for the browser tests: install it (Debian: apt-get install chromium)."
+    die "$1 is needed for the tests: install it (Debian: apt-get install $package)."
   fi
-fi
+}
+need_debian_package chromium chromium google-chrome chromium-browser
+need_debian_package wkhtmltopdf wkhtmltopdf
+need_debian_package poppler-utils pdftoppm
 "$VENV/bin/python" -c "import websocket" || die "websocket-client is missing from $VENV: the browser tests need it."
 
 DB=${LCC_TEST_DB:-lcc_test}
