@@ -108,6 +108,18 @@ class LiveSessionProduct(models.Model):
         self._start_presentation()
         return True
 
+    def action_stop_presenting(self):
+        """The host stops presenting this product: its open period ends now, and
+        the orders that follow are no longer its presentation's."""
+        self.ensure_one()
+        self.check_access("write")
+        current = self.env["live.session.presentation"].sudo().search(
+            [("session_product_id", "=", self.id), ("date_end", "=", False)])
+        if current:
+            current.date_end = fields.Datetime.now()
+            self.session_id._workbench_notify()
+        return True
+
     def _start_presentation(self):
         self.ensure_one()
         session = self.session_id

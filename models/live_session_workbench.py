@@ -302,6 +302,15 @@ class LiveSession(models.Model):
         line._start_presentation()
         return True
 
+    @api.model
+    def workbench_stop_presenting(self, session_id, session_product_id):
+        """End the presentation of a featured product (nothing presented now)."""
+        session = self._workbench_session(session_id, operate=True)
+        line = self.env["live.session.product"].browse(int(session_product_id)).exists()
+        if line.session_id != session:
+            raise UserError(_("This product is not featured in %s.", session.name))
+        return line.action_stop_presenting()
+
     def _workbench_session(self, session_id, operate=False):
         session = self.browse(int(session_id)).exists()
         if not session:

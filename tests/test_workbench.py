@@ -78,6 +78,22 @@ class TestPresentation(WorkbenchCase):
         self.session.action_end()
         self.assertTrue(periods[1].date_end, "ending the session ends its presentation")
 
+    def test_stop_presenting_ends_the_period_and_later_orders_are_not_its(self):
+        Session = self.env["live.session"].with_user(self.users["host"])
+        Session.workbench_present(self.session.id, self.scarf_line.id)
+        period = self.env["live.session.presentation"].search([("session_product_id", "=", self.scarf_line.id)])
+        Session.workbench_stop_presenting(self.session.id, self.scarf_line.id)
+        self.assertTrue(period.date_end)
+        self.assertFalse(self.env["live.session.presentation"].search(
+            [("session_id", "=", self.session.id), ("date_end", "=", False)]))
+        self._paid_order(period.date_end + timedelta(minutes=1), 30.0, "AFTER-STOP")
+        self.session.product_line_ids.invalidate_recordset()
+        self.assertFalse(self.scarf_line.is_presenting)
+        self.assertEqual(self.scarf_line.presentation_order_count, 0)
+        with self.assertRaises(AccessError):
+            self.env["live.session"].with_user(self.users["service"]).workbench_stop_presenting(
+                self.session.id, self.scarf_line.id)
+
     def test_service_cannot_mark_a_product_presented(self):
         with self.assertRaises(AccessError):
             self.scarf_line.with_user(self.users["service"]).action_present_now()

@@ -275,6 +275,11 @@ export class LiveWorkbench extends Component {
         await this.orm.call("live.session", "workbench_present", [this.state.sessionId, product.id]);
         await this.refresh();
     }
+
+    async stopPresenting(product) {
+        await this.orm.call("live.session", "workbench_stop_presenting", [this.state.sessionId, product.id]);
+        await this.refresh();
+    }
 }
 
 registry.category("actions").add("live_commerce_crm.workbench", LiveWorkbench);
