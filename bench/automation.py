@@ -11,7 +11,8 @@ last activity). Then, each timed on its own and committed:
     and its due window, the least any evaluation of the rule must do;
   * the rule's evaluation as the 5-minute scheduler runs it when nothing is due,
     and when --hit fans (default 100,000) fell dormant since its last run: the
-    search and their enrollment in the flow, set-based;
+    search, then their enrollment in the flow in batches of 1,000, each committed
+    (the longest of those transactions is printed too);
   * baseline: the loyalty module's own batch generation (loyalty.generate.wizard,
     mode "selected") of one coupon for each of those fans, 1,000 per wizard (its
     codes collide at this scale: a colliding batch is made again, and counted);
@@ -21,6 +22,8 @@ last activity). Then, each timed on its own and committed:
     --step-fans of them (default 10,000), to give its rate in fans per second.
 """
 from datetime import timedelta
+
+import time
 
 import psycopg2
 
@@ -82,15 +85,34 @@ def main():
                                                      ("last_activity_at", ">=", start),
                                                      ("last_activity_at", "<", end)])
 
+        batch_seconds = []
+        Automation = type(rule)
+        run_actions = Automation._live_run_actions
+
+        def timed_batch(automation, records):
+            # A batch's transaction: its actions, then the scheduler's commit.
+            started = time.monotonic()
+            run_actions(automation, records)
+            env.cr.commit()
+            batch_seconds.append(time.monotonic() - started)
+
         def evaluate(since):
             rule.last_run = since
-            return len(rule._live_evaluate_one(now=now))
+            env.cr.commit()
+            batch_seconds.clear()
+            Automation._live_run_actions = timed_batch
+            try:
+                return len(rule._live_evaluate_one(now=now, commit=True))
+            finally:
+                Automation._live_run_actions = run_actions
 
         quiet_since = now - timedelta(minutes=5)
         base_quiet, _count = timed(env, lambda: baseline_count(quiet_since))
         eval_quiet, found_quiet = timed(env, lambda: evaluate(quiet_since))
         base_hit, count = timed(env, lambda: baseline_count(last_run))
         eval_hit, found = timed(env, lambda: evaluate(last_run))
+        longest = max(batch_seconds, default=0.0)
+        batches = len(batch_seconds)
         enrolled = env["live.flow.enrollment"].search_count([("flow_id", "=", flow.id), ("state", "=", "running")])
 
         # The loyalty module's own generation, for the same fans, then undone.
@@ -161,6 +183,7 @@ def main():
               "(baseline)")
         print(f"{'rule evaluated, fans found and enrolled':<52} {eval_hit * 1000:>8.0f} ms  {found:,} found, "
               f"{enrolled:,} enrolled  {eval_hit / base_hit:.1f} x baseline")
+        print(f"{'  longest transaction among the ' + format(batches, ',') + ' batches':<52} {longest * 1000:>8.0f} ms")
         print(f"{'loyalty.generate.wizard, batches of 1,000':<52} {base_coupons:>8.1f} s  {made:,} coupons "
               f"(baseline; {len(collisions)} batch(es) made again after a code collision)")
         print(f"{'flow coupons, batches of 1,000 (as the jobs)':<52} {coupon_seconds:>8.1f} s  {issued:,} coupons  "
