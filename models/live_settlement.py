@@ -222,13 +222,16 @@ class LiveSettlementLine(models.Model):
     def _match_refunds(self, order):
         """Refunds after settlement confirm the order's credit notes when they add up."""
         currency = self[:1].currency_id
-        credit_notes = order.invoice_ids.filtered(lambda move: move.move_type == "out_refund" and move.state == "posted")
+        # A refund of money only has a credit note the order's lines do not point at.
+        credit_notes = (order.invoice_ids | order.live_refund_ids.credit_note_id).filtered(
+            lambda move: move.move_type == "out_refund" and move.state == "posted")
         refunded, credited = sum(self.mapped("refund_amount")), sum(credit_notes.mapped("amount_total"))
+        pending = self.filtered(lambda line: line.state in ("no_order", "difference"))
         if currency.compare_amounts(refunded, credited) == 0:
-            self.write({"state": "matched", "order_id": order.id, "difference_amount": 0.0, "explanation": _(
+            pending.write({"state": "matched", "order_id": order.id, "difference_amount": 0.0, "explanation": _(
                 "Refund after settlement: confirms the credit notes %s.", ", ".join(credit_notes.mapped("name")))})
         else:
-            self.write({"state": "difference", "order_id": order.id, "difference_amount": credited - refunded,
+            pending.write({"state": "difference", "order_id": order.id, "difference_amount": credited - refunded,
                         "explanation": _(
                             "Refund after settlement of %(refunded)s; the order's credit notes come to %(credited)s.",
                             refunded=_money(refunded, currency), credited=_money(credited, currency))})

@@ -6,8 +6,10 @@ different commission, an order not completed and an unknown order listed, never
 booked."""
 import time
 
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
+from ..models.platforms.orders import Refund
 from .common import ApiSandboxCase, run_queue_job
 
 
@@ -192,6 +194,35 @@ class TestSettlementDouyin(SettlementCase):
         self.import_settlements()
         self.assertEqual(self.lines("6920000000000000007").state, "matched")
         self.assertEqual(self.lines("6920000000000000006").state, "no_order")
+
+    def test_refund_after_settlement_confirms_the_credit_note(self):
+        order = self.completed_order("6920000000000000010")
+        self.env["live.order.importer"]._refund(order, self.channel, Refund("RF-SETTLE", 9900, "succeeded"))
+        credit_note = order.live_refund_ids.credit_note_id
+        self.assertEqual(credit_note.amount_total, 99.0)
+        self.sandbox.add_settlement(self.platform, "6920000000000000010", trade_type=1, income=0,
+                                    settle_amount=-9900, settled_at=self.an_hour_ago)
+        self.import_settlements()
+        first = self.lines()
+        self.assertTrue(first.refund_after_settlement)
+        self.assertEqual((first.state, first.refund_amount, first.order_id), ("matched", 99.0, order), first.explanation)
+        self.assertIn(credit_note.name, first.explanation)
+        # A second take-back the credit notes do not cover: listed, nothing booked.
+        self.sandbox.add_settlement(self.platform, "6920000000000000010", trade_type=1, income=0,
+                                    settle_amount=-500, settled_at=self.an_hour_ago + 60)
+        self.import_settlements()
+        second = self.lines() - first
+        self.assertEqual((second.state, second.refund_amount, first.state), ("difference", 5.0, "matched"))
+        self.assertFalse(first.move_id | second.move_id)
+
+    def test_managers_only_read_the_bills(self):
+        self.sandbox.add_settlement(self.platform, "6920000000000000011", income=1000, settled_at=self.an_hour_ago)
+        self.import_settlements()
+        host = self.env["res.users"].create({
+            "name": "Bill Host", "login": "bill-host",
+            "groups_id": [(6, 0, [self.env.ref("live_commerce_crm.group_live_host").id])]})
+        with self.assertRaises(AccessError):
+            self.lines().with_user(host).read(["settle_amount"])
 
     def test_bill_call_sends_douyin_parameters_and_survives_an_expired_token(self):
         self.completed_order("6920000000000000008")
