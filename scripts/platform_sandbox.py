@@ -32,6 +32,10 @@ and adds them to the order, so its detail lists them as the platform's does; unk
 company codes and an open refund are refused in the platform's envelope. Douyin's
 logisticsAddMultiPack answers a repeated request_id with its first success.
 
+Settlement bills (Douyin order.getSettleBillDetailV3, TikTok statements and their
+transactions): rows registered with add_settlement (POST /_sandbox/settlements), in fen,
+rendered in each platform's units; failures on the key "settlements".
+
 Standard library only.
 """
 import argparse
@@ -1313,6 +1317,7 @@ class Admin:
     POST /_sandbox/refunds   {platform, refund_ref, order_ref, amount, ...add_refund() arguments}
     POST /_sandbox/failures  {ref, kind, times?}         (times null: every call)
     POST /_sandbox/stock     {platform, sku, quantity}   a SKU the platform knows, and its stock
+    POST /_sandbox/settlements {platform, order_ref, ...add_settlement() arguments}  a settlement bill row
     POST /_sandbox/settings  {token_lifetime?, refresh_lifetime?, rate_limit?, stall_seconds?}
     POST /_sandbox/tokens    {platform, app_key}         -> a new token pair (a new authorization)
     POST /_sandbox/expire    {platform?}                 every access token expires now
@@ -1345,6 +1350,8 @@ class Admin:
             if name == "refunds":
                 self.sandbox.add_refund(data.pop("platform"), data.pop("refund_ref"), data.pop("order_ref"), **data)
                 return 200, {"ok": True}
+            if name == "settlements":
+                return 200, self.sandbox.add_settlement(data.pop("platform"), data.pop("order_ref"), **data)
             if name == "stock":
                 self.sandbox.add_sku(data["platform"], data["sku"], data.get("quantity", 0))
                 return 200, {"ok": True}
