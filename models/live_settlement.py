@@ -88,6 +88,9 @@ class LiveSettlementLine(models.Model):
                 raise UserError(_("Only a difference of a completed order's bill can be booked as a correction."))
             group = line._group()
             facts = group._booked(line.order_id, line.channel_id)
+            if not facts["payments"]:
+                raise UserError(_("Order %s is not paid into the settlement journal: complete it first.",
+                                  line.order_ref))
             commission_gap = line.currency_id.round(sum(group.mapped("commission")) - facts["commission"])
             money_gap = line.currency_id.round(sum(group.mapped("settle_amount")) + group._fees_total()
                                                - facts["payment"])

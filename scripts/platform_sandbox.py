@@ -32,8 +32,8 @@ and adds them to the order, so its detail lists them as the platform's does; unk
 company codes and an open refund are refused in the platform's envelope. Douyin's
 logisticsAddMultiPack answers a repeated request_id with its first success.
 
-Settlement bills (Douyin order.getSettleBillDetailV3, TikTok statements and their
-transactions): rows registered with add_settlement (POST /_sandbox/settlements), in fen,
+Settlement bills (Douyin order.getSettleBillDetailV3, Kuaishou
+open.funds.financial.settled.bill.detail, TikTok statements and their transactions): rows registered with add_settlement (POST /_sandbox/settlements), in fen,
 rendered in each platform's units; failures on the key "settlements".
 
 Standard library only.
@@ -1059,7 +1059,7 @@ class PlatformSandbox:
         receives `settle_amount`, by default the income less the commission, the fees
         and the refund. trade_type 1 / 3 (Douyin): a refund after settlement, whose
         settle_amount is negative. Looked up by settle time."""
-        assert platform in ("douyin_shop", "tiktok_shop"), "settlement bills: Douyin and TikTok only"
+        assert platform in ("douyin_shop", "kuaishou_shop", "tiktok_shop"), "settlement bills: not on WeChat"
         with self.lock:
             order = self.orders.get((platform, str(order_ref)))
         if income is None:
@@ -1134,7 +1134,7 @@ class PlatformSandbox:
             return platform.error(reject.kind, reject.detail)
 
 
-# -- Settlement bills: Douyin order.getSettleBillDetailV3, TikTok statements -------------
+# -- Settlement bills: Douyin, Kuaishou, TikTok ------------------------------------------
 # (kept in a block of their own; add_settlement registers the rows in neutral form)
 _BEIJING_OFFSET = 8 * 3600  # Douyin's bill times are Beijing times, as text
 
@@ -1251,6 +1251,33 @@ def _tiktok_transaction(row):
             "shipping_cost_amount": _fen_text(0, currency),
             "customer_refund_amount": _fen_text(-row["refund"], currency), "adjustment_amount": _fen_text(0, currency)}
 
+
+def _kuaishou_settled_bill(self, request, app):
+    params = request.params
+    start, end, size = params.get("settlementStartTime"), params.get("settlementEndTime"), params.get("size")
+    if not all(isinstance(value, int) for value in (start, end, size)) or start < 10 ** 12:
+        raise Reject("permanent", "settlementStartTime / settlementEndTime in ms, size")
+    cursor = str(params.get("cursor") or "")
+    offset = int(cursor) if cursor.isdigit() else 0
+
+    def render():
+        rows = self.sandbox.settlements_of(self.key, start // 1000, end // 1000)
+        page = rows[offset:offset + size]
+        more = offset + size < len(rows)
+        return {"cursor": str(offset + size) if more else "no_more", "orders": [{
+            "orderNo": _number(row["order_ref"]), "productNum": 1, "actualPayAmount": row["paid"],
+            "platformCommissionAmount": row["commission"], "distributorCommissionAmount": row["affiliate"],
+            "activityUserCommissionAmount": 0, "kzkCommissionAmount": 0, "serviceAmount": row["service_fee"],
+            "platformAllowanceAmount": row["income"] - row["paid"], "governmentSubsidyAmount": 0,
+            "otherAmount": row["other_fee"] + row["promotion_fee"], "totalIncome": row["income"],
+            "totalOutgoingAmount": row["commission"] + row["affiliate"] + row["service_fee"] + row["other_fee"]
+            + row["promotion_fee"], "totalRefundAmount": row["refund"], "settlementAmount": row["settle_amount"],
+            "settlementStatus": 2, "settlementTime": row["settled_at"] * 1000} for row in page]}
+    return "settlements", render
+
+
+Kuaishou.routes = dict(Kuaishou.routes, **{"/open/funds/financial/settled/bill/detail": ("settlement", "settled_bill")})
+Kuaishou.settled_bill = _kuaishou_settled_bill
 
 Tiktok.route = _tiktok_route
 Tiktok.routes = dict(Tiktok.routes, **{"/finance/202309/statements": ("settlement", "statements")})

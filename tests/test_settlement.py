@@ -10,7 +10,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from ..models.platforms.orders import Refund
-from .common import ApiSandboxCase, run_queue_job
+from .common import ApiSandboxCase, run_queue_job, utc
 
 
 class SettlementCase(ApiSandboxCase):
@@ -41,12 +41,12 @@ class SettlementCase(ApiSandboxCase):
         self.an_hour_ago = int(time.time()) - 3600
 
     # -- helpers --------------------------------------------------------------------
-    def completed_order(self, ref):
+    def completed_order(self, ref, lines=None, total=737.0):
         """An order of 2 scarves at 319.00 and a cup at 99.00 (737.00), completed in
         Odoo the way the order capability completes it: invoiced, paid into the
         settlement journal less 5% commission (36.85)."""
-        lines = [{"sku": "B-SCARF", "quantity": 2, "unit_price": 31900}, {"sku": "B-CUP", "quantity": 1,
-                                                                          "unit_price": 9900}]
+        lines = lines or [{"sku": "B-SCARF", "quantity": 2, "unit_price": 31900},
+                          {"sku": "B-CUP", "quantity": 1, "unit_price": 9900}]
         self.sandbox.add_order(self.platform, ref, status="completed", lines=lines, currency=self.currency)
         order = self.env["sale.order"].create({
             "partner_id": self.buyer.id, "live_channel_id": self.channel.id, "platform_order_ref": ref,
@@ -58,7 +58,7 @@ class SettlementCase(ApiSandboxCase):
         order.action_confirm()
         self.env["live.order.importer"]._complete(order, self.channel)
         invoice = order.invoice_ids
-        self.assertEqual((invoice.amount_total, invoice.payment_state), (737.0, "paid"))
+        self.assertEqual((invoice.amount_total, invoice.payment_state), (total, "paid"))
         return order
 
     def import_settlements(self):
@@ -215,6 +215,16 @@ class TestSettlementDouyin(SettlementCase):
         self.assertEqual((second.state, second.refund_amount, first.state), ("difference", 5.0, "matched"))
         self.assertFalse(first.move_id | second.move_id)
 
+    def test_daily_cron_queues_one_import_per_channel_with_a_bill_api(self):
+        generic = self.env["live.channel"].create({"name": "No bills", "code": "no-bills", "platform": "generic"})
+        self.env["live.channel"]._cron_import_settlements()
+        self.env["live.channel"]._cron_import_settlements()
+        jobs = self.env["queue.job"].search([("method_name", "=", "_job_import_settlements"),
+                                             ("state", "=", "pending")])
+        queued = [job.records for job in jobs]
+        self.assertEqual(queued.count(self.channel), 1, "one waiting job per channel")
+        self.assertNotIn(generic, queued, "a platform without a bill API gets none")
+
     def test_managers_only_read_the_bills(self):
         self.sandbox.add_settlement(self.platform, "6920000000000000011", income=1000, settled_at=self.an_hour_ago)
         self.import_settlements()
@@ -273,3 +283,25 @@ class TestSettlementTiktok(SettlementCase):
         line = self.lines()
         self.assertEqual((line.state, line.commission, line.difference_amount), ("difference", 30.0, 6.85))
         self.assertFalse(line.move_id)
+
+
+@tagged("post_install", "-at_install")
+class TestSettlementKuaishou(SettlementCase):
+    platform = "kuaishou_shop"
+    # A Kuaishou order sells one SKU: 2 scarves at 319.00, 638.00, 5% commission 31.90.
+    scarves = [{"sku": "B-SCARF", "quantity": 2, "unit_price": 31900}]
+
+    def test_bill_in_fen_with_millisecond_times_matches_and_books_the_service_fee(self):
+        self.channel.service_fee_account_id = self.service_account
+        order = self.completed_order("2420000000000001", self.scarves, 638.0)
+        self.sandbox.add_settlement(self.platform, "2420000000000001", commission=3190, service_fee=800,
+                                    settled_at=self.an_hour_ago)
+        self.import_settlements()
+        line = self.lines()
+        self.assertEqual((line.state, line.settle_amount, line.commission, line.service_fee),
+                         ("booked", 598.1, 31.9, 8.0))
+        self.assertEqual(line.settled_at, utc(self.an_hour_ago), "milliseconds on the platform")
+        self.assertEqual(self.money_balance(order, line.move_id), 598.1)
+        self.import_settlements()
+        self.assertEqual(self.lines(), line)
+        self.assertEqual(self.env["account.move"].search_count([("ref", "like", line.bill_ref)]), 1)
