@@ -1,15 +1,12 @@
 """The channel's settlement bills: where the fees the order capability does not know
 are booked, and the import of the platform's bills as a job (OCA queue_job) on the
 platform's job channel, from a daily cron or the channel's button."""
-import logging
 from datetime import datetime, timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from .platforms.orders import CLIENTS, ApiClient, ApiError
-
-_logger = logging.getLogger(__name__)
 
 # Bills are asked for again this far back: the platforms settle late rows into a past
 # window now and then; the bill row's unique key makes the overlap harmless.

@@ -154,7 +154,8 @@ class LiveSettlementLine(models.Model):
         rows = self._group()
         orders = {(order.live_channel_id.id, order.platform_order_ref): order
                   for order in self.env["sale.order"].sudo().search([
-                      ("live_channel_id", "in", rows.channel_id.ids), ("platform_order_ref", "in", rows.mapped("order_ref"))])}
+                      ("live_channel_id", "in", rows.channel_id.ids),
+                      ("platform_order_ref", "in", rows.mapped("order_ref"))])}
         groups = defaultdict(lambda: self.browse())
         for row in rows:
             groups[(row.channel_id.id, row.order_ref)] |= row

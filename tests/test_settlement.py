@@ -205,7 +205,8 @@ class TestSettlementDouyin(SettlementCase):
         self.import_settlements()
         first = self.lines()
         self.assertTrue(first.refund_after_settlement)
-        self.assertEqual((first.state, first.refund_amount, first.order_id), ("matched", 99.0, order), first.explanation)
+        self.assertEqual((first.state, first.refund_amount, first.order_id), ("matched", 99.0, order),
+                         first.explanation)
         self.assertIn(credit_note.name, first.explanation)
         # A second take-back the credit notes do not cover: listed, nothing booked.
         self.sandbox.add_settlement(self.platform, "6920000000000000010", trade_type=1, income=0,
