@@ -75,6 +75,9 @@
         "views/res_config_settings_intent_sla_views.xml",
         "data/live_workbench_data.xml",
         "views/live_workbench_views.xml",
+        "security/live_settlement_security.xml",
+        "data/live_settlement_data.xml",
+        "views/live_settlement_views.xml",
     ],
     "demo": [
         "demo/company_demo.xml",

@@ -32,6 +32,10 @@ and adds them to the order, so its detail lists them as the platform's does; unk
 company codes and an open refund are refused in the platform's envelope. Douyin's
 logisticsAddMultiPack answers a repeated request_id with its first success.
 
+Settlement bills (Douyin order.getSettleBillDetailV3, Kuaishou
+open.funds.financial.settled.bill.detail, TikTok statements and their transactions): rows registered with add_settlement (POST /_sandbox/settlements), in fen,
+rendered in each platform's units; failures on the key "settlements".
+
 Standard library only.
 """
 import argparse
@@ -99,6 +103,10 @@ class Platform:
     def error(self, kind, detail):
         """(HTTP status, JSON body, extra headers) of the platform's error of `kind`."""
         raise NotImplementedError
+
+    def route(self, path):
+        """(endpoint, method name) serving `path`, None when this platform has no such path."""
+        return self.routes.get(path)
 
 
 class Douyin(Platform):
@@ -781,6 +789,7 @@ class PlatformSandbox:
         self._stock_requests = set()  # (platform, idempotency id) already applied
 
         self.parcels, self._answers = [], {}  # shipments uploaded; (platform, request_id) -> first success
+        self.settlements = []  # settlement bill rows, neutral form (add_settlement)
         self.calls = []
         self._recent = {}  # platform -> call times, for the rate limit
         self._server = self._thread = None
@@ -1041,15 +1050,50 @@ class PlatformSandbox:
             self._recent[platform] = recent
             return over
 
+    # -- settlement bills -------------------------------------------------------------
+    def add_settlement(self, platform, order_ref, commission=0, affiliate=0, service_fee=0, promotion_fee=0,
+                       other_fee=0, refund=0, income=None, settle_amount=None, settled_at=None, trade_type=0,
+                       bill_ref=None, statement_id=None, currency=None):
+        """A bill row the platform settled (fen): `income` defaults to what the buyer
+        paid plus the platform's discount (what the order earns the shop), the merchant
+        receives `settle_amount`, by default the income less the commission, the fees
+        and the refund. trade_type 1 / 3 (Douyin): a refund after settlement, whose
+        settle_amount is negative. Looked up by settle time."""
+        assert platform in ("douyin_shop", "kuaishou_shop", "tiktok_shop"), "settlement bills: not on WeChat"
+        with self.lock:
+            order = self.orders.get((platform, str(order_ref)))
+        if income is None:
+            income = order["paid"] + order["platform_discount"] if order else 0
+        if settle_amount is None:
+            settle_amount = income - commission - affiliate - service_fee - promotion_fee - other_fee - refund
+        settled_at = int(settled_at or time.time())
+        row = {"platform": platform, "order_ref": str(order_ref), "commission": commission, "affiliate": affiliate,
+               "service_fee": service_fee, "promotion_fee": promotion_fee, "other_fee": other_fee,
+               "refund": refund, "income": income, "settle_amount": settle_amount, "settled_at": settled_at,
+               "trade_type": trade_type, "bill_ref": bill_ref or secrets.token_hex(6),
+               "statement_id": str(statement_id or f"7{settled_at // 86400}"),
+               "currency": currency or (order or {}).get("currency") or "CNY",
+               "line_ref": ((order or {}).get("lines") or [{}])[0].get("line_ref") or f"{order_ref}0",
+               "shipping_fee": (order or {}).get("shipping_fee", 0), "paid": (order or {}).get("paid", income)}
+        with self.lock:
+            self.settlements.append(row)
+        return row
+
+    def settlements_of(self, platform, start, end):
+        with self.lock:
+            return sorted((row for row in self.settlements
+                           if row["platform"] == platform and start <= row["settled_at"] < end),
+                          key=lambda row: (row["settled_at"], row["bill_ref"]))
+
     # -- dispatch -----------------------------------------------------------------
     def handle(self, request):
         """(status, JSON body, headers) for one platform request."""
         for platform in self.platforms.values():
-            if request.path in platform.routes:
+            if platform.route(request.path):
                 break
         else:
             return 404, {"error": f"unknown path {request.path}"}, {}
-        endpoint, method_name = platform.routes[request.path]
+        endpoint, method_name = platform.route(request.path)
         call = {"platform": platform.key, "endpoint": endpoint, "path": request.path, "ref": None,
                 "at": time.time(), "outcome": "ok"}
         with self.lock:
@@ -1071,7 +1115,7 @@ class PlatformSandbox:
                 raise Reject(failure if failure != "not_found" else f"not_found_{endpoint}")
             if self._over_rate_limit(platform.key):
                 raise Reject("rate_limit", request.path)
-            if endpoint == "stock":
+            if endpoint in ("stock", "settlement"):
                 return platform.ok(render())
             with self.lock:
                 store = self.refunds if endpoint == "refund" else self.orders
@@ -1088,6 +1132,157 @@ class PlatformSandbox:
             if reject.kind.startswith("not_found") and hasattr(platform, "not_found"):
                 return platform.not_found(endpoint)
             return platform.error(reject.kind, reject.detail)
+
+
+# -- Settlement bills: Douyin, Kuaishou, TikTok ------------------------------------------
+# (kept in a block of their own; add_settlement registers the rows in neutral form)
+_BEIJING_OFFSET = 8 * 3600  # Douyin's bill times are Beijing times, as text
+
+
+def _beijing_text(unix_seconds):
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(unix_seconds + _BEIJING_OFFSET))
+
+
+def _beijing_unix(text):
+    import calendar
+    try:
+        return calendar.timegm(time.strptime(text, "%Y-%m-%d %H:%M:%S")) - _BEIJING_OFFSET
+    except (TypeError, ValueError):
+        raise Reject("bad_params", "start_time / end_time: yyyy-MM-dd HH:mm:ss") from None
+
+
+def _douyin_settle_bill(self, request, app):
+    params = request.params
+    size = params.get("size")
+    if not isinstance(size, int) or not 1 <= size <= 100 or params.get("time_type", "0") not in ("0", 0):
+        raise Reject("bad_params", "size 1-100, time_type 0")
+    start, end = _beijing_unix(params.get("start_time")), _beijing_unix(params.get("end_time"))
+    offset = int(params.get("start_index") or 0)
+
+    def render():
+        rows = self.sandbox.settlements_of(self.key, start, end)
+        page = rows[offset:offset + size]
+        return {"code": "100000", "code_msg": "success", "size": size, "is_end": int(offset + size >= len(rows)),
+                "next_start_index": str(offset + size), "next_start_time": params.get("start_time"),
+                "data": [_douyin_bill_row(row) for row in page]}
+    return "settlements", render
+
+
+def _douyin_bill_row(row):
+    outcome = row["commission"] + row["affiliate"] + row["service_fee"] + row["promotion_fee"] + row["other_fee"]
+    return {"shop_order_id": _number(row["order_ref"]), "order_id": _number(row["line_ref"]),
+            "settle_time": _beijing_text(row["settled_at"]), "trade_type": row["trade_type"],
+            "settle_amount": row["settle_amount"], "total_amount": row["paid"], "total_goods_amount":
+            row["paid"] - row["shipping_fee"], "post_amount": row["shipping_fee"], "shop_coupon": 0,
+            "platform_coupon": row["income"] - row["paid"], "author_coupon": 0, "real_pay_amount": row["paid"],
+            "refund_before_settle": row["refund"], "total_income": row["income"],
+            "platform_service_fee": row["commission"], "commission": row["affiliate"],
+            "colonel_service_fee": row["service_fee"], "channel_promotion_fee": row["promotion_fee"],
+            "other_sharing_amount": row["other_fee"], "total_outcome": outcome}
+
+
+Douyin.routes = dict(Douyin.routes, **{"/order/getSettleBillDetailV3": ("settlement", "settle_bill")})
+Douyin.settle_bill = _douyin_settle_bill
+Douyin.ERRORS = dict(Douyin.ERRORS, bad_params=(40004, "非法的参数", "isv.parameter-invalid", "参数不合法"))
+
+_TIKTOK_TRANSACTIONS = "/finance/202309/statements/{}/statement_transactions"
+
+
+def _tiktok_route(self, path):
+    parts = path.strip("/").split("/")
+    if len(parts) == 5 and parts[:3] == ["finance", "202309", "statements"] and parts[4] == "statement_transactions":
+        return ("settlement", "statement_transactions")
+    return self.routes.get(path)
+
+
+def _tiktok_statements(self, request, app):
+    query = request.query
+    if not (query.get("statement_time_ge", "").isdigit() and query.get("statement_time_lt", "").isdigit()):
+        raise Reject("permanent", "statement_time_ge / statement_time_lt")
+    size, offset = int(query.get("page_size") or 20), int(query.get("page_token") or 0)
+
+    def render():
+        statements = {}
+        for row in self.sandbox.settlements_of(self.key, int(query["statement_time_ge"]),
+                                               int(query["statement_time_lt"])):
+            statements.setdefault(row["statement_id"], []).append(row)
+        documents = [_tiktok_statement(statement_id, rows) for statement_id, rows in statements.items()]
+        page = documents[offset:offset + size]
+        more = offset + size < len(documents)
+        return {"statements": page, "next_page_token": str(offset + size) if more else ""}
+    return "settlements", render
+
+
+def _tiktok_statement(statement_id, rows):
+    currency = rows[0]["currency"]
+    return {"id": statement_id, "statement_time": rows[0]["settled_at"], "currency": currency,
+            "settlement_amount": _fen_text(sum(row["settle_amount"] for row in rows), currency),
+            "revenue_amount": _fen_text(sum(row["income"] for row in rows), currency), "payment_status": "PAID"}
+
+
+def _tiktok_statement_transactions(self, request, app):
+    statement_id = request.path.strip("/").split("/")[3]
+    if not request.query.get("sort_field"):
+        raise Reject("permanent", "sort_field is required")
+    size, offset = int(request.query.get("page_size") or 20), int(request.query.get("page_token") or 0)
+
+    def render():
+        with self.sandbox.lock:
+            rows = [row for row in self.sandbox.settlements
+                    if row["platform"] == self.key and row["statement_id"] == statement_id]
+        page = rows[offset:offset + size]
+        more = offset + size < len(rows)
+        return {"statement_id": statement_id, "total_count": len(rows),
+                "next_page_token": str(offset + size) if more else "",
+                "statement_transactions": [_tiktok_transaction(row) for row in page]}
+    return "settlements", render
+
+
+def _tiktok_transaction(row):
+    currency = row["currency"]
+    fees = row["commission"] + row["affiliate"] + row["service_fee"] + row["promotion_fee"] + row["other_fee"]
+    return {"id": row["bill_ref"], "order_id": row["order_ref"], "type": "ORDER", "status": "SETTLED",
+            "statement_time": row["settled_at"], "currency": currency,
+            "settlement_amount": _fen_text(row["settle_amount"], currency),
+            "revenue_amount": _fen_text(row["income"], currency), "fee_amount": _fen_text(-fees, currency),
+            "platform_commission_amount": _fen_text(-row["commission"], currency),
+            "affiliate_commission_amount": _fen_text(-row["affiliate"], currency),
+            "transaction_fee_amount": _fen_text(-row["service_fee"], currency),
+            "shipping_cost_amount": _fen_text(0, currency),
+            "customer_refund_amount": _fen_text(-row["refund"], currency), "adjustment_amount": _fen_text(0, currency)}
+
+
+def _kuaishou_settled_bill(self, request, app):
+    params = request.params
+    start, end, size = params.get("settlementStartTime"), params.get("settlementEndTime"), params.get("size")
+    if not all(isinstance(value, int) for value in (start, end, size)) or start < 10 ** 12:
+        raise Reject("permanent", "settlementStartTime / settlementEndTime in ms, size")
+    cursor = str(params.get("cursor") or "")
+    offset = int(cursor) if cursor.isdigit() else 0
+
+    def render():
+        rows = self.sandbox.settlements_of(self.key, start // 1000, end // 1000)
+        page = rows[offset:offset + size]
+        more = offset + size < len(rows)
+        return {"cursor": str(offset + size) if more else "no_more", "orders": [{
+            "orderNo": _number(row["order_ref"]), "productNum": 1, "actualPayAmount": row["paid"],
+            "platformCommissionAmount": row["commission"], "distributorCommissionAmount": row["affiliate"],
+            "activityUserCommissionAmount": 0, "kzkCommissionAmount": 0, "serviceAmount": row["service_fee"],
+            "platformAllowanceAmount": row["income"] - row["paid"], "governmentSubsidyAmount": 0,
+            "otherAmount": row["other_fee"] + row["promotion_fee"], "totalIncome": row["income"],
+            "totalOutgoingAmount": row["commission"] + row["affiliate"] + row["service_fee"] + row["other_fee"]
+            + row["promotion_fee"], "totalRefundAmount": row["refund"], "settlementAmount": row["settle_amount"],
+            "settlementStatus": 2, "settlementTime": row["settled_at"] * 1000} for row in page]}
+    return "settlements", render
+
+
+Kuaishou.routes = dict(Kuaishou.routes, **{"/open/funds/financial/settled/bill/detail": ("settlement", "settled_bill")})
+Kuaishou.settled_bill = _kuaishou_settled_bill
+
+Tiktok.route = _tiktok_route
+Tiktok.routes = dict(Tiktok.routes, **{"/finance/202309/statements": ("settlement", "statements")})
+Tiktok.statements = _tiktok_statements
+Tiktok.statement_transactions = _tiktok_statement_transactions
 
 
 class _Request:
@@ -1149,6 +1344,7 @@ class Admin:
     POST /_sandbox/refunds   {platform, refund_ref, order_ref, amount, ...add_refund() arguments}
     POST /_sandbox/failures  {ref, kind, times?}         (times null: every call)
     POST /_sandbox/stock     {platform, sku, quantity}   a SKU the platform knows, and its stock
+    POST /_sandbox/settlements {platform, order_ref, ...add_settlement() arguments}  a settlement bill row
     POST /_sandbox/settings  {token_lifetime?, refresh_lifetime?, rate_limit?, stall_seconds?}
     POST /_sandbox/tokens    {platform, app_key}         -> a new token pair (a new authorization)
     POST /_sandbox/expire    {platform?}                 every access token expires now
@@ -1181,6 +1377,8 @@ class Admin:
             if name == "refunds":
                 self.sandbox.add_refund(data.pop("platform"), data.pop("refund_ref"), data.pop("order_ref"), **data)
                 return 200, {"ok": True}
+            if name == "settlements":
+                return 200, self.sandbox.add_settlement(data.pop("platform"), data.pop("order_ref"), **data)
             if name == "stock":
                 self.sandbox.add_sku(data["platform"], data["sku"], data.get("quantity", 0))
                 return 200, {"ok": True}

@@ -2,6 +2,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from ..models.platforms.base import InboxEvent
+from ..models.platforms.settlements import SettlementRow
 from .common import GROUPS, LiveCommerceCase, generic_event
 
 # Every model of the addon, and the core ones it puts live-commerce data on.
@@ -12,6 +13,7 @@ ISOLATED_MODELS = [
     "live.fan.category", "live.fan.merge.suggestion", "live.fan.tag.rule", "live.fan.tag.keyword", "live.fan.tag.reason",
     "live.message", "live.flow", "live.flow.step", "live.flow.enrollment", "live.session.presentation",
     "live.session.minute", "live.session.board", "live.carrier.code",
+    "live.settlement.line",
 ]
 # Models whose rows a salesperson reads only when they are theirs (and managers all
 # of their companies'): isolated between companies in their own tests.
@@ -107,6 +109,8 @@ class TestMultiCompany(LiveCommerceCase):
             "live.fan.merge.suggestion": suggestion,
             "live.fan.tag.rule": tag_rule, "live.fan.tag.keyword": tag_rule.keyword_ids,
             "live.fan.tag.reason": identity.partner_id.live_tag_reason_ids,
+            "live.settlement.line": cls.env["live.settlement.line"]._store_rows(
+                relay, [SettlementRow(bill_ref=f"bill-{suffix}", order_ref=f"order-{suffix}")]),
         }
         for model, found in records.items():
             assert found and found.company_id == company, f"no {model} record in {company.name}"

@@ -13,10 +13,12 @@ import hashlib
 import hmac
 import json
 import time
+from datetime import datetime, timedelta, timezone
 
 from .base import Adapter, Fan, InboxEvent, Rejected, check_shop, constant_time_equal, exact_json, register
 from .orders import (NOT_SUPPORTED, Address, ApiClient, ApiError, OrderLine, PlatformOrder, Refund, Shipment, Token,
                      as_int, as_str, expiry, register_client)
+from .settlements import SettlementPage, SettlementRow
 
 TAG_TYPES = {
     "100": "order.created", "101": "order.paid", "102": "order.shipped", "103": "order.completed",
@@ -219,6 +221,23 @@ class DouyinShopClient(ApiClient):
         # documented open API calls.
         return NOT_SUPPORTED
 
+    # -- settlement bills: order.getSettleBillDetailV3, by settle time, one row per SKU
+    # order; page by passing next_start_index and next_start_time back until is_end.
+    def list_settlements(self, start, end, cursor=None):
+        params = {"size": SETTLE_PAGE_SIZE, "time_type": "0", "start_time": beijing_time(start),
+                  "end_time": beijing_time(end), "start_index": ""}
+        if cursor:
+            params["start_index"], params["start_time"] = json.loads(cursor)
+        data = self._with_token(lambda access: self._call("order.getSettleBillDetailV3", params, access))
+        if str(data.get("code") or SETTLE_OK) != SETTLE_OK:
+            raise ApiError("transient", f"Douyin order.getSettleBillDetailV3: {data.get('code')} "
+                                        f"{data.get('code_msg') or ''}".strip())
+        rows = self._mapped("Douyin order.getSettleBillDetailV3",
+                            lambda items: [settlement_from_bill(item) for item in items], data.get("data") or [])
+        done = as_int(data.get("is_end"), 1) == 1 or not rows
+        return SettlementPage(rows, None if done else json.dumps(
+            [str(data.get("next_start_index") or ""), data.get("next_start_time") or params["start_time"]]))
+
 
 def _name(part):
     return part.get("name") if isinstance(part, dict) else None
@@ -296,3 +315,41 @@ def _refund_lines(order_info):
         if count:
             lines.append((as_str(sku.get("sku_id")), count))
     return lines
+
+
+# -- Settlement bills ----------------------------------------------------------------
+SETTLE_OK = "100000"          # the bill call's own code inside a successful answer
+SETTLE_PAGE_SIZE = 100        # the most the call gives per page
+BEIJING = timezone(timedelta(hours=8))  # the bill's times are Beijing times, as text
+REFUND_AFTER_SETTLEMENT = {1, 3}        # trade_type: refunded after settlement (3: not by the original route)
+
+
+def beijing_time(unix_seconds):
+    return datetime.fromtimestamp(int(unix_seconds), BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _unix(text):
+    if not text:
+        return None
+    if str(text).isdigit():
+        return float(text)
+    return datetime.strptime(str(text), "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING).timestamp()
+
+
+def settlement_from_bill(item):
+    """A bill row (fen). platform_service_fee is the platform's technical service fee,
+    the commission the channel books at completion; `commission` is the talent's
+    (佣金; the docs are unsure), colonel_service_fee the 团长's."""
+    trade_type = as_int(item.get("trade_type"))
+    sku_order = as_str(item.get("order_id")) or as_str(item.get("shop_order_id"))
+    return SettlementRow(
+        bill_ref=f"{sku_order}:{trade_type}:{item.get('settle_time') or ''}",
+        order_ref=as_str(item.get("shop_order_id")) or sku_order,
+        settled_at=_unix(item.get("settle_time")),
+        income=as_int(item.get("total_income")), settle_amount=as_int(item.get("settle_amount")),
+        commission=as_int(item.get("platform_service_fee")),
+        fees={"affiliate": as_int(item.get("commission")), "service": as_int(item.get("colonel_service_fee")),
+              "promotion": as_int(item.get("channel_promotion_fee")),
+              "other": as_int(item.get("other_sharing_amount"))},
+        refund=as_int(item.get("refund_before_settle")),
+        refund_after_settlement=trade_type in REFUND_AFTER_SETTLEMENT)

@@ -21,6 +21,7 @@ from .base import Adapter, Fan, InboxEvent, Rejected, Reply, check_shop, exact_j
 from .crypto import aes_cbc_decrypt, aes_cbc_encrypt, pkcs7_pad, pkcs7_unpad
 from .orders import (NOT_SUPPORTED, Address, ApiClient, ApiError, OrderLine, PlatformOrder, Refund, Shipment, Token,
                      as_int, as_str, expiry, register_client)
+from .settlements import SettlementPage, SettlementRow
 
 ZERO_IV = b"\0" * 16
 EVENT_TYPES = {
@@ -239,6 +240,18 @@ class KuaishouShopClient(ApiClient):
         # buyer a coupon.
         return NOT_SUPPORTED
 
+    # -- settlement bills: open.funds.financial.settled.bill.detail by settlement time (ms),
+    # paged by the cursor it answers ("" first; "no_more" ends it, "nomore" in one caller).
+    def list_settlements(self, start, end, cursor=None):
+        param = {"settlementStartTime": int(start) * 1000, "settlementEndTime": int(end) * 1000,
+                 "size": SETTLE_PAGE_SIZE, "cursor": cursor or ""}
+        data = self._with_token(lambda access: self._call("open.funds.financial.settled.bill.detail", param, access))
+        rows = self._mapped("Kuaishou open.funds.financial.settled.bill.detail",
+                            lambda items: [settlement_from_bill(item) for item in items], data.get("orders") or [])
+        next_cursor = str(data.get("cursor") or "")
+        done = not rows or next_cursor in SETTLE_LAST_CURSORS or next_cursor == (cursor or "")
+        return SettlementPage(rows, None if done else next_cursor)
+
 
 # ../shared/docs/platform-apis.md (Kuaishou, 物流公司编号): codes retired by mergers are left out.
 EXPRESS_CODES = [("2", "EMS"), ("3", "申通快递"), ("4", "顺丰速运"), ("6", "圆通速递"), ("8", "邮政快递包裹"),
@@ -304,3 +317,24 @@ def refund_from_detail(data):
         refund_ref=str(data.get("refundId")), amount=as_int(data.get("refundFee")), state=state,
         return_goods=as_int(data.get("handlingWay"), None) in RETURN_WAYS,
         lines=[(sku, count)] if sku and count else [], reason=data.get("refundReason") or None)
+
+
+# -- Settlement bills ----------------------------------------------------------------
+SETTLE_PAGE_SIZE = 100
+SETTLE_LAST_CURSORS = {"", "no_more", "nomore"}
+
+
+def settlement_from_bill(item):
+    """A settled bill row, in fen (the docs say "likely fen"): the platform's
+    commission, the distributor's and 快赚客's (affiliates), the activity 团长's
+    (service), the service amount and other amounts."""
+    settled = as_int(item.get("settlementTime"), None)
+    return SettlementRow(
+        bill_ref=f"{item['orderNo']}:{settled or ''}", order_ref=str(item["orderNo"]),
+        settled_at=settled / 1000.0 if settled else None,
+        income=as_int(item.get("totalIncome")), settle_amount=as_int(item.get("settlementAmount")),
+        commission=as_int(item.get("platformCommissionAmount")),
+        fees={"affiliate": as_int(item.get("distributorCommissionAmount")) + as_int(item.get("kzkCommissionAmount")),
+              "service": as_int(item.get("serviceAmount")) + as_int(item.get("activityUserCommissionAmount")),
+              "other": as_int(item.get("otherAmount"))},
+        refund=as_int(item.get("totalRefundAmount")))

@@ -359,6 +359,13 @@ class ApiClient:
                            code=response.status_code)
         return response.status_code, response.headers, document
 
+    # -- settlement bills (models/live_settlement.py) ----------------------------
+    def list_settlements(self, start, end, cursor=None):
+        """One page of the bill rows the platform settled between `start` and `end`
+        (unix seconds): a settlements.SettlementPage whose `cursor`, passed back,
+        gives the next page (None: no more). Raises ApiError."""
+        raise ApiError("permanent", NOT_SUPPORTED)
+
 
 def parse_json(content):
     """JSON exactly: integers stay integers (order ids beyond 2^53 included), decimals

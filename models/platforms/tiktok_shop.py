@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from .base import Adapter, Fan, InboxEvent, Rejected, Reply, check_shop, constant_time_equal, register
 from .orders import (NOT_SUPPORTED, Address, ApiClient, ApiError, OrderLine, PlatformOrder, Refund, Shipment, Token,
                      as_int, as_str, expiry, register_client, retry_after)
+from .settlements import SettlementPage, SettlementRow
 
 ORDER_STATUS_TYPES = {
     "UNPAID": "order.created", "ON_HOLD": "order.paid", "AWAITING_SHIPMENT": "order.paid",
@@ -213,6 +214,36 @@ class TiktokShopClient(ApiClient):
         # a coupon to one buyer.
         return NOT_SUPPORTED
 
+    # -- settlement bills: the statements of the window, then each statement's
+    # transactions (one per order), both paged by page_token. The cursor carries the
+    # statements not read yet and where the current one stands.
+    def list_settlements(self, start, end, cursor=None):
+        state = json.loads(cursor) if cursor else {"statements": "", "more": True, "pending": [], "page": ""}
+        if not state["pending"]:
+            query = {"statement_time_ge": str(int(start)), "statement_time_lt": str(int(end)),
+                     "sort_field": "statement_time", "sort_order": "ASC", "page_size": "20"}
+            if state["statements"]:
+                query["page_token"] = state["statements"]
+            data = self._with_token(lambda access: self._call("GET", "/finance/202309/statements", access, query))
+            state["pending"] = [str(row["id"]) for row in data.get("statements") or [] if row.get("id")]
+            state["statements"] = data.get("next_page_token") or ""
+            state["more"] = bool(state["statements"])
+            if not state["pending"]:
+                return SettlementPage([], json.dumps(state) if state["more"] else None)
+        statement_id = state["pending"][0]
+        query = {"sort_field": "order_create_time", "page_size": "50"}
+        if state["page"]:
+            query["page_token"] = state["page"]
+        data = self._with_token(lambda access: self._call(
+            "GET", f"/finance/202309/statements/{statement_id}/statement_transactions", access, query))
+        rows = self._mapped("TikTok statement_transactions", lambda items: [
+            settlement_from_transaction(item, data) for item in items], data.get("statement_transactions") or [])
+        state["page"] = data.get("next_page_token") or ""
+        if not state["page"]:
+            state["pending"].pop(0)
+        done = not state["pending"] and not state["more"]
+        return SettlementPage(rows, None if done else json.dumps(state))
+
 
 def _currency(amounts, what):
     # The amounts' scale depends on it: never guessed.
@@ -308,3 +339,26 @@ def refund_from_cancellation(row):
     state = "succeeded" if status in CANCEL_SUCCEEDED else "closed" if status in CANCEL_CLOSED else "requested"
     return _refund(row.get("cancel_id"), row, row.get("cancel_line_items") or [], state, False,
                    row.get("cancel_reason_text") or row.get("cancel_reason"))
+
+
+def settlement_from_transaction(item, statement):
+    """A statement transaction (decimal strings in currency units; what the platform
+    keeps is negative): the commission, the affiliate's, the transaction fee, and the
+    rest of fee_amount (with the shipping cost the platform charged) as other."""
+    currency = item.get("currency") or statement.get("currency")
+    if not currency:
+        raise ApiError("permanent", f"TikTok statement transaction {item.get('id')}: amounts without a currency")
+
+    def kept(name):
+        return -minor_units(item.get(name), currency)
+
+    commission = kept("platform_commission_amount")
+    affiliate, service = kept("affiliate_commission_amount"), kept("transaction_fee_amount")
+    other = kept("fee_amount") - commission - affiliate - service + kept("shipping_cost_amount")
+    return SettlementRow(
+        bill_ref=str(item["id"]), order_ref=str(item["order_id"]),
+        settled_at=as_int(item.get("statement_time") or statement.get("statement_time"), None) or None,
+        currency=currency, income=minor_units(item.get("revenue_amount"), currency),
+        settle_amount=minor_units(item.get("settlement_amount"), currency), commission=commission,
+        fees={"affiliate": affiliate, "service": service, "other": other},
+        refund=kept("customer_refund_amount"))
