@@ -147,6 +147,15 @@ class TestWechatChannelsShopAfterSales(WechatChannelsShop, AfterSaleCases, Platf
     EXCHANGE_DONE, UNKNOWN_STATUS = "MERCHANT_EXCHANGE_SUCCESS", "MERCHANT_SOMETHING_NEW"
 
 
+    def test_deadline_sent_in_milliseconds_is_the_same_moment(self):
+        # The unit of `deadline` is not documented (its other times are seconds).
+        from ..models.platforms.wechat_channels_shop import refund_from_document
+        document = {"after_sale_order_id": "4200000123", "status": "MERCHANT_PROCESSING", "type": "REFUND",
+                    "refund_info": {"amount": 100}, "deadline": (T0 + 86400) * 1000}
+        self.assertEqual(refund_from_document(document).deadline, T0 + 86400)
+        self.assertEqual(refund_from_document(dict(document, deadline=T0 + 86400)).deadline, T0 + 86400)
+
+
 @tagged("post_install", "-at_install")
 class TestTiktokShopAfterSales(TiktokShop, AfterSaleCases, PlatformOrderCase):
     RETURN_TYPE, EXCHANGE_TYPE = "RETURN_AND_REFUND", "REPLACEMENT"

@@ -327,6 +327,16 @@ def order_from_document(order):
                    for parcel in delivery.get("delivery_product_info") or [] if parcel.get("waybill_id")])
 
 
+def _deadline(value):
+    """The after-sale's deadline in unix seconds. Its unit is not documented (the
+    other times are seconds): a value in milliseconds is read as such rather than
+    failing the after-sale."""
+    value = as_int(value, None)
+    if not value:
+        return None
+    return value / 1000 if value > 10**11 else value
+
+
 def refund_from_document(after_sale):
     status = str(after_sale.get("status") or "")
     # Unknown statuses (the list grows) are open requests.
@@ -343,6 +353,6 @@ def refund_from_document(after_sale):
         platform_status=status or None, stage=AFTERSALE_STAGES.get(status),
         requested_at=as_int(after_sale.get("create_time"), None) or None,
         updated_at=as_int(after_sale.get("update_time"), None) or None,
-        deadline=as_int(after_sale.get("deadline"), None) or None,  # unix seconds, as its other times
+        deadline=_deadline(after_sale.get("deadline")),
         return_tracking_ref=as_str(parcel.get("waybill_id")),
         return_carrier=as_str(parcel.get("delivery_name") or parcel.get("delivery_id")))
