@@ -765,8 +765,8 @@ class Tiktok(Platform):
                 for index, (sku, qty) in enumerate(refund["lines"]) for unit in range(qty)]
         state = refund["state"]
         document = {f"{prefix}_id": str(refund["refund_ref"]), "order_id": str(refund["order_ref"]),
-                    "create_time": refund["created_at"], "update_time": refund.get("updated_at") or refund["created_at"],
-                    "role": "BUYER",
+                    "create_time": refund["created_at"],
+                    "update_time": refund.get("updated_at") or refund["created_at"], "role": "BUYER",
                     "refund_amount": {"currency": currency, "refund_total": _fen_text(refund["amount"], currency)},
                     f"{prefix}_line_items": rows, f"{prefix}_reason_text": refund.get("reason") or ""}
         if cancellation:
@@ -778,7 +778,8 @@ class Tiktok(Platform):
                                                  "RETURN_AND_REFUND" if refund["return_goods"] else "REFUND"),
                             return_tracking_number=refund.get("return_tracking") or "",
                             return_provider_name=refund.get("return_carrier") or "",
-                            seller_next_action_response=[{"action": "SELLER_RESPOND_REQUEST", "deadline": refund["deadline"]}]
+                            seller_next_action_response=[
+                                {"action": "SELLER_RESPOND_REQUEST", "deadline": refund["deadline"]}]
                             if refund.get("deadline") else [],
                             return_status=refund.get("platform_status") or {
                                 "requested": "RETURN_OR_REFUND_REQUEST_PENDING",

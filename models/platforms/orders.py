@@ -98,7 +98,6 @@ class Refund:
         return self.kind or ("return_refund" if self.return_goods else "refund")
 
 
-
 @dataclass
 class PlatformOrder:
     """An order, or what one event says of it: a push may carry only a status, a
