@@ -117,6 +117,15 @@ class AfterSaleCases:
         self.assertFalse(self.credit_notes(order))
         self.assertEqual(order.live_refunded_amount, 0.0)
 
+    def test_each_type_code_of_the_platform_is_its_after_sale_type(self):
+        ref = self.new_ref()
+        found = {}
+        for code, kind in self.KINDS.items():
+            refund = self.sandbox.add_refund(self.platform, next(self.refund_ids), ref, 100, aftersale_type=code,
+                                             lines=[[self.returned_sku, 1]], currency=self.currency)
+            found[code] = self._client().fetch_refund(refund["refund_ref"], ref).kind
+        self.assertEqual(found, self.KINDS)
+
     def test_unknown_status_is_kept_and_the_request_stays_open(self):
         ref, order = self.completed_order()
         record = self.after_sale(ref, next(self.refund_ids), 31490, sku=SCARF_SKU,
@@ -128,6 +137,8 @@ class AfterSaleCases:
 @tagged("post_install", "-at_install")
 class TestDouyinShopAfterSales(DouyinShop, AfterSaleCases, PlatformOrderCase):
     RETURN_TYPE, EXCHANGE_TYPE = 0, 3
+    KINDS = {0: "return_refund", 1: "refund", 2: "before_shipping", 3: "exchange", 6: "price_protection",
+             7: "resend", 8: "repair", 42: "other"}
     AWAITING_RETURN, AWAITING_RECEIPT, EXCHANGE_DONE, UNKNOWN_STATUS = 7, 11, 14, 99
     has_deadline = False  # afterSale.Detail documents none
 
@@ -136,6 +147,7 @@ class TestDouyinShopAfterSales(DouyinShop, AfterSaleCases, PlatformOrderCase):
 class TestKuaishouShopAfterSales(KuaishouShop, AfterSaleCases, PlatformOrderCase):
     returned_sku, returned_amount = SCARF_SKU, 31490
     RETURN_TYPE, EXCHANGE_TYPE = 1, 3
+    KINDS = {1: "return_refund", 10: "refund", 3: "exchange", 4: "resend", 5: "repair", 42: "other"}
     AWAITING_RETURN, AWAITING_RECEIPT, EXCHANGE_DONE, UNKNOWN_STATUS = 30, 40, 60, 99
     has_return_tracking = False  # the detail's documented fields carry no parcel
 
@@ -143,6 +155,8 @@ class TestKuaishouShopAfterSales(KuaishouShop, AfterSaleCases, PlatformOrderCase
 @tagged("post_install", "-at_install")
 class TestWechatChannelsShopAfterSales(WechatChannelsShop, AfterSaleCases, PlatformOrderCase):
     RETURN_TYPE, EXCHANGE_TYPE = "RETURN", "EXCHANGE"
+    KINDS = {"REFUND": "refund", "RETURN": "return_refund", "EXCHANGE": "exchange", "RESHIP": "resend",
+             "SOMETHING_NEW": "other"}
     AWAITING_RETURN, AWAITING_RECEIPT = "USER_WAIT_RETURN", "MERCHANT_WAIT_RECEIPT"
     EXCHANGE_DONE, UNKNOWN_STATUS = "MERCHANT_EXCHANGE_SUCCESS", "MERCHANT_SOMETHING_NEW"
 
@@ -159,6 +173,16 @@ class TestWechatChannelsShopAfterSales(WechatChannelsShop, AfterSaleCases, Platf
 @tagged("post_install", "-at_install")
 class TestTiktokShopAfterSales(TiktokShop, AfterSaleCases, PlatformOrderCase):
     RETURN_TYPE, EXCHANGE_TYPE = "RETURN_AND_REFUND", "REPLACEMENT"
+    KINDS = {"REFUND": "refund", "RETURN_AND_REFUND": "return_refund", "REPLACEMENT": "exchange",
+             "SOMETHING_NEW": "other"}
+
+    def test_cancellation_before_shipping_is_a_refund_before_shipping(self):
+        ref = self.new_ref()
+        refund = self.sandbox.add_refund(self.platform, next(self.refund_ids), ref, 100, kind="cancellation",
+                                         lines=[[self.returned_sku, 1]], currency=self.currency,
+                                         platform_status="CANCELLATION_REQUEST_SUCCESS")
+        found = self._client().fetch_refund(refund["refund_ref"], ref)
+        self.assertEqual((found.kind, found.stage, found.state), ("before_shipping", "refunding", "requested"))
     AWAITING_RETURN, AWAITING_RECEIPT = "AWAITING_BUYER_SHIP", "BUYER_SHIPPED_ITEM"
     EXCHANGE_DONE, UNKNOWN_STATUS = "RETURN_OR_REFUND_REQUEST_COMPLETE", "SOMETHING_NEW"
 
