@@ -78,6 +78,7 @@
         "security/live_settlement_security.xml",
         "data/live_settlement_data.xml",
         "views/live_settlement_views.xml",
+        "views/live_order_refund_views.xml",
     ],
     "demo": [
         "demo/company_demo.xml",

@@ -27,7 +27,7 @@ from odoo.tools import float_compare, float_is_zero
 from .fan_phone import mask_phone, normalize_phone
 from .live_event_processor import QUIET
 from .platforms.base import FetchOrder
-from .platforms.orders import REFUND_STATES, PlatformOrder
+from .platforms.orders import AFTERSALE_STAGE_OF_STATE, GOODS_ONLY_KINDS, REFUND_STATES, PlatformOrder
 from .sale_order import STATUS_RANK
 
 _logger = logging.getLogger(__name__)
@@ -218,7 +218,8 @@ class LiveOrderImporter(models.AbstractModel):
         for fact in facts:
             for refund in fact.refunds:
                 known = refunds.get(refund.refund_ref)
-                if not known or REFUND_STATES.index(refund.state) >= REFUND_STATES.index(known.state):
+                if not known or (REFUND_STATES.index(refund.state), refund.updated_at or 0) \
+                        >= (REFUND_STATES.index(known.state), known.updated_at or 0):
                     refunds[refund.refund_ref] = refund
         plan.refunds = list(refunds.values())
         return plan
@@ -536,14 +537,27 @@ class LiveOrderImporter(models.AbstractModel):
     # ------------------------------------------------------------------
     def _refund(self, order, channel, refund):
         record = order.live_refund_ids.filtered(lambda r: r.refund_ref == refund.refund_ref)
-        vals = {"state": refund.state, "amount": _fen(refund.amount, order.currency_id),
+        state = refund.state
+        if state == "succeeded" and refund.aftersale_kind in GOODS_ONLY_KINDS:
+            state = "closed"  # an exchange or a resend done: goods went out, no money came back
+        vals = {"state": state, "amount": _fen(refund.amount, order.currency_id),
                 "return_goods": refund.return_goods, "reason": refund.reason or False,
                 "line_summary": ", ".join(f"{sku} x {qty:g}" for sku, qty in refund.lines) or _("Whole order")}
+        progress = self._refund_progress(refund, state if not record or REFUND_STATES.index(state)
+                                         >= REFUND_STATES.index(record.state) else record.state)
         if not record:
-            record = self.env["live.order.refund"].sudo().create(dict(vals, order_id=order.id,
+            record = self.env["live.order.refund"].sudo().create(dict(vals, **progress, order_id=order.id,
                                                                       refund_ref=refund.refund_ref))
-        elif not record.applied and REFUND_STATES.index(refund.state) >= REFUND_STATES.index(record.state):
-            record.write(vals)
+        else:
+            # Where it stands follows the platform's latest word, even once the money
+            # is booked; the money fields only move forward, and never after applying.
+            forward = REFUND_STATES.index(state) >= REFUND_STATES.index(record.state)
+            newer = _to_datetime(refund.updated_at) >= record.platform_updated_at \
+                if refund.updated_at and record.platform_updated_at else forward
+            if not record.applied and forward:
+                record.sudo().write(dict(vals, **progress) if newer else vals)
+            elif newer:
+                record.sudo().write(progress)
         if record.state != "succeeded" or record.applied:
             return
         items = self._refund_items(order, channel, refund)
@@ -556,6 +570,21 @@ class LiveOrderImporter(models.AbstractModel):
         if refund.return_goods:
             result["return_picking_id"] = self._return(order, items).id
         record.write(result)
+
+    def _refund_progress(self, refund, state):
+        """What the platform says of the request beside the money: its type, status,
+        deadline and the buyer's parcel back. A status the platform's mapping does not
+        know takes its stage from the money's `state`."""
+        vals = {"kind": refund.aftersale_kind, "stage": refund.stage or AFTERSALE_STAGE_OF_STATE[state],
+                "platform_status": refund.platform_status or False,
+                "requested_at": _to_datetime(refund.requested_at), "deadline": _to_datetime(refund.deadline),
+                "platform_updated_at": _to_datetime(refund.updated_at)}
+        # A later document without the parcel does not erase a known one.
+        if refund.return_tracking_ref:
+            vals.update(return_tracking_ref=refund.return_tracking_ref, return_carrier=refund.return_carrier or False)
+        # Times a document leaves out stay as known; a deadline left out is over.
+        return {name: value for name, value in vals.items()
+                if value is not None or name not in ("requested_at", "platform_updated_at")}
 
     def _refund_items(self, order, channel, refund):
         """[(sale order line, quantity)] the after-sale is about; all product lines

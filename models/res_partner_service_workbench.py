@@ -38,7 +38,11 @@ class ResPartner(models.Model):
             "user": activity.user_id.display_name, "deadline": False,
             "waiting_minutes": round((now - activity.create_date).total_seconds() / 60),
         } for activity in followups if activity.res_id in names]
-        refunds = self.env["live.order.refund"].search([("state", "=", "requested")], limit=SERVICE_QUEUE_LIMIT)
+        Refund = self.env["live.order.refund"]
+        refunds = Refund.search([("state", "=", "requested")], order="deadline asc nulls last, id desc",
+                                limit=SERVICE_QUEUE_LIMIT)
+        stages = dict(Refund._fields["stage"]._description_selection(self.env))
+        kinds = dict(Refund._fields["kind"]._description_selection(self.env))
         return {
             "queue": queue,
             "refunds": [{
@@ -47,5 +51,8 @@ class ResPartner(models.Model):
                 "partner_name": refund.order_id.partner_id.display_name or "",
                 "amount": refund.amount, "currency": refund.currency_id.name or "", "reason": refund.reason or "",
                 "return_goods": refund.return_goods,
+                "stage": stages.get(refund.stage, ""), "kind": kinds.get(refund.kind, ""),
+                "deadline": fields.Datetime.to_string(refund.deadline) if refund.deadline else False,
+                "deadline_state": refund.deadline_state or "",
             } for refund in refunds],
         }

@@ -75,6 +75,11 @@ def _number(ref):
     return int(ref) if str(ref).isdigit() else ref
 
 
+def _default(value, default):
+    """An after-sale's registered platform code, else the default one (0 is a code)."""
+    return default if value is None else value
+
+
 def _canonical_json(value):
     """Douyin's param_json: keys sorted at every level, no spaces, UTF-8 as is."""
     if isinstance(value, dict):
@@ -294,12 +299,15 @@ class Douyin(Platform):
             "process_info": {"after_sale_info": {
                 "after_sale_id": _number(refund["refund_ref"]),
                 "after_sale_status": refund.get("platform_status") or {"requested": 6, "succeeded": 12, "closed": 28}[state],
-                "after_sale_type": 0 if refund["return_goods"] else 1,
+                "after_sale_type": _default(refund.get("aftersale_type"), 0 if refund["return_goods"] else 1),
                 "refund_status": {"requested": 1, "succeeded": 3, "closed": 4}[state],
                 "refund_total_amount": refund["amount"], "refund_post_amount": 0,
                 "real_refund_amount": refund["amount"] if state == "succeeded" else 0,
-                "apply_time": refund["created_at"], "update_time": refund["created_at"],
-                "reason": refund.get("reason") or ""}},
+                "apply_time": refund["created_at"], "update_time": refund.get("updated_at") or refund["created_at"],
+                "reason": refund.get("reason") or ""},
+                # The buyer's parcel back (no deadline in Douyin's detail).
+                "logistics_info": {"return": {"tracking_no": refund.get("return_tracking") or "",
+                                              "company_name": refund.get("return_carrier") or ""}}},
             "order_info": {"shop_order_id": _number(refund["order_ref"]), "sku_order_infos": [
                 {"sku_order_id": _number(line.get("line_ref") or f"{refund['order_ref']}{index}"),
                  "sku_id": _number(line["sku"]), "shop_sku_code": line.get("merchant_code") or "",
@@ -457,9 +465,14 @@ class Kuaishou(Platform):
         lines = refund["lines"] or [[None, None]]
         return {"refundId": _number(refund["refund_ref"]), "oid": _number(refund["order_ref"]),
                 "status": refund.get("platform_status") or {"requested": 10, "succeeded": 60, "closed": 70}[refund["state"]],
-                "handlingWay": 1 if refund["return_goods"] else 10, "refundFee": refund["amount"],
+                "handlingWay": _default(refund.get("aftersale_type"), 1 if refund["return_goods"] else 10),
+                "refundFee": refund["amount"],
                 "skuId": _number(lines[0][0]) if lines[0][0] else None, "num": lines[0][1],
-                "refundReason": refund.get("reason") or "", "endTime": refund["created_at"] * 1000}
+                "refundReason": refund.get("reason") or "", "endTime": refund["created_at"] * 1000,
+                # Kuaishou's times are unix milliseconds.
+                "submitTime": refund["created_at"] * 1000, "createTime": refund["created_at"] * 1000,
+                "updateTime": (refund.get("updated_at") or refund["created_at"]) * 1000,
+                "expireTime": refund["deadline"] * 1000 if refund.get("deadline") else None}
 
 
 class Wechat(Platform):
@@ -612,11 +625,15 @@ class Wechat(Platform):
             "requested": "MERCHANT_PROCESSING", "closed": "USER_CANCELD",
             "succeeded": "MERCHANT_RETURN_SUCCESS" if refund["return_goods"] else "MERCHANT_REFUND_SUCCESS"}[state]
         return {"after_sale_order_id": _number(refund["refund_ref"]), "order_id": _number(refund["order_ref"]),
-                "status": status, "type": "RETURN" if refund["return_goods"] else "REFUND",
+                "status": status,
+                "type": _default(refund.get("aftersale_type"), "RETURN" if refund["return_goods"] else "REFUND"),
+                "deadline": refund.get("deadline") or 0,
+                "return_info": {"waybill_id": refund.get("return_tracking") or "", "delivery_id": "",
+                                "delivery_name": refund.get("return_carrier") or ""},
                 "openid": "", "product_info": {"product_id": "1", "sku_id": str(sku) if sku else "", "count": count or 0},
                 "refund_info": {"amount": refund["amount"], "refund_reason": 1},
                 "reason_text": refund.get("reason") or "", "create_time": refund["created_at"],
-                "update_time": refund["created_at"]}
+                "update_time": refund.get("updated_at") or refund["created_at"]}
 
 
 class Tiktok(Platform):
@@ -756,7 +773,8 @@ class Tiktok(Platform):
                 for index, (sku, qty) in enumerate(refund["lines"]) for unit in range(qty)]
         state = refund["state"]
         document = {f"{prefix}_id": str(refund["refund_ref"]), "order_id": str(refund["order_ref"]),
-                    "create_time": refund["created_at"], "update_time": refund["created_at"], "role": "BUYER",
+                    "create_time": refund["created_at"],
+                    "update_time": refund.get("updated_at") or refund["created_at"], "role": "BUYER",
                     "refund_amount": {"currency": currency, "refund_total": _fen_text(refund["amount"], currency)},
                     f"{prefix}_line_items": rows, f"{prefix}_reason_text": refund.get("reason") or ""}
         if cancellation:
@@ -764,7 +782,13 @@ class Tiktok(Platform):
                 "requested": "CANCELLATION_REQUEST_PENDING", "succeeded": "CANCELLATION_REQUEST_COMPLETE",
                 "closed": "CANCELLATION_REQUEST_CANCEL"}[state]
         else:
-            document.update(return_type="RETURN_AND_REFUND" if refund["return_goods"] else "REFUND",
+            document.update(return_type=_default(refund.get("aftersale_type"),
+                                                 "RETURN_AND_REFUND" if refund["return_goods"] else "REFUND"),
+                            return_tracking_number=refund.get("return_tracking") or "",
+                            return_provider_name=refund.get("return_carrier") or "",
+                            seller_next_action_response=[
+                                {"action": "SELLER_RESPOND_REQUEST", "deadline": refund["deadline"]}]
+                            if refund.get("deadline") else [],
                             return_status=refund.get("platform_status") or {
                                 "requested": "RETURN_OR_REFUND_REQUEST_PENDING",
                                 "succeeded": "RETURN_OR_REFUND_REQUEST_COMPLETE",
@@ -926,15 +950,20 @@ class PlatformSandbox:
         return order
 
     def add_refund(self, platform, refund_ref, order_ref, amount, state="requested", return_goods=False, lines=(),
-                   reason=None, kind="return", currency="CNY", created_at=None, platform_status=None):
+                   reason=None, kind="return", currency="CNY", created_at=None, platform_status=None,
+                   aftersale_type=None, deadline=None, return_tracking=None, return_carrier=None, updated_at=None):
         """Register an after-sale: amount in fen, state requested / succeeded / closed,
         lines [[sku, quantity]]; kind "cancellation" is a TikTok cancellation (found by
-        the cancellations search, not the returns search)."""
+        the cancellations search, not the returns search). aftersale_type: the
+        platform's own type code (else refund only or return + refund, by
+        return_goods); deadline, created_at, updated_at: unix seconds, rendered in
+        each platform's unit; return_tracking / return_carrier: the buyer's parcel back."""
         assert state in ("requested", "succeeded", "closed"), state
         refund = {"refund_ref": str(refund_ref), "order_ref": str(order_ref), "amount": int(amount), "state": state,
                   "return_goods": bool(return_goods), "lines": [list(pair) for pair in lines], "reason": reason,
                   "kind": kind, "currency": currency, "created_at": created_at or int(time.time()),
-                  "platform_status": platform_status}
+                  "platform_status": platform_status, "aftersale_type": aftersale_type, "deadline": deadline,
+                  "return_tracking": return_tracking, "return_carrier": return_carrier, "updated_at": updated_at}
         with self.lock:
             self.refunds[(platform, str(refund_ref))] = refund
         return refund

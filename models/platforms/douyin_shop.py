@@ -99,8 +99,15 @@ NOT_FOUND_SUB_CODES = {
 RETRY_SUB_CODES = {"isv.business-failed:20004", "isv.business-failed:20045", "isv.business-failed:20055",
                    "isv.business-failed:10002"}
 # after_sale_status: 12 success, 53 reverse trade done; 27/28/29 refused or failed.
-REFUND_SUCCEEDED, REFUND_CLOSED = {12, 53}, {27, 28, 29}
+# 14: an exchange done, which is no money back.
+REFUND_SUCCEEDED, REFUND_CLOSED = {12, 53}, {14, 27, 28, 29}
 RETURN_TYPES = {0, 3}  # return + refund, exchange: goods come back
+# aftersale_type (afterSale.Detail after_sale_type). 4 / 5 (detail only): the
+# system or the buyer cancelled the order before shipping.
+AFTERSALE_KINDS = {0: "return_refund", 1: "refund", 2: "before_shipping", 3: "exchange", 4: "before_shipping",
+                   5: "before_shipping", 6: "price_protection", 7: "resend", 8: "repair"}
+AFTERSALE_STAGES = {6: "seller", 7: "buyer_return", 8: "seller", 11: "seller_receipt", 12: "done", 13: "buyer",
+                    14: "done", 27: "closed", 28: "closed", 29: "closed", 53: "done"}
 
 
 def param_json(params):
@@ -170,10 +177,12 @@ class DouyinShopClient(ApiClient):
     def fetch_refund(self, refund_ref, order_ref=None):
         data = self._with_token(
             lambda access: self._call("afterSale.Detail", {"after_sale_id": str(refund_ref)}, access))
-        info = (data.get("process_info") or {}).get("after_sale_info")
+        process = data.get("process_info") or {}
+        info = process.get("after_sale_info")
         if not info:
             raise ApiError("not_found", f"Douyin afterSale.Detail: no after-sale {refund_ref}")
-        return self._mapped("Douyin afterSale.Detail", refund_from_detail, info, data.get("order_info") or {})
+        return self._mapped("Douyin afterSale.Detail", refund_from_detail, info, data.get("order_info") or {},
+                            process.get("logistics_info") or {})
 
     # -- stock levels: sku.syncStock overwrites (incremental false), sku.stockNum reads --
     stock_mode = "absolute"
@@ -292,7 +301,7 @@ def order_from_detail(detail):
         cancel_reason=detail.get("cancel_reason") or None)
 
 
-def refund_from_detail(info, order_info):
+def refund_from_detail(info, order_info, logistics=None):
     status, refund_status = as_int(info.get("after_sale_status"), None), as_int(info.get("refund_status"), None)
     if refund_status == 3 or status in REFUND_SUCCEEDED:
         state = "succeeded"
@@ -301,10 +310,22 @@ def refund_from_detail(info, order_info):
     else:
         state = "requested"
     amount = as_int(info.get("real_refund_amount")) if state == "succeeded" else 0
+    kind = as_int(info.get("after_sale_type"), None)
+    stage = "refunding" if refund_status == 2 and state == "requested" else AFTERSALE_STAGES.get(status)
+    # logistics_info.return: the parcel the buyer sends back; its field names are
+    # not in the docs we have (the order detail's parcels say tracking_no / company).
+    parcel = (logistics or {}).get("return") or {}
     return Refund(
         refund_ref=str(info.get("after_sale_id")), amount=amount or as_int(info.get("refund_total_amount")),
-        state=state, return_goods=as_int(info.get("after_sale_type"), None) in RETURN_TYPES,
-        lines=_refund_lines(order_info), reason=info.get("reason") or None)
+        state=state, return_goods=kind in RETURN_TYPES,
+        lines=_refund_lines(order_info), reason=info.get("reason") or None,
+        kind=AFTERSALE_KINDS.get(kind, "other" if kind is not None else None),
+        platform_status=as_str(info.get("after_sale_status")), stage=stage,
+        requested_at=as_int(info.get("apply_time"), None) or None,
+        updated_at=as_int(info.get("update_time"), None) or None,
+        # Douyin documents no reply deadline in the after-sale detail.
+        return_tracking_ref=as_str(parcel.get("tracking_no")),
+        return_carrier=as_str(parcel.get("company_name") or parcel.get("company")))
 
 
 def _refund_lines(order_info):

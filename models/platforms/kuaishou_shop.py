@@ -115,6 +115,10 @@ class KuaishouShopAdapter(Adapter):
 ORDER_STATUSES = {10: "created", 30: "paid", 40: "shipped", 50: "shipped", 70: "completed", 80: "cancelled"}
 REFUND_SUCCEEDED, REFUND_CLOSED = {60}, {70}
 RETURN_WAYS = {1, 3}  # return + refund, exchange
+# handlingWay; specialRefundType 1 makes a refund a price protection.
+AFTERSALE_KINDS = {1: "return_refund", 10: "refund", 3: "exchange", 4: "resend", 5: "repair"}
+AFTERSALE_STAGES = {10: "seller", 11: "seller", 20: "platform", 21: "platform", 22: "platform", 30: "buyer_return",
+                    40: "seller_receipt", 45: "buyer", 50: "refunding", 60: "done", 70: "closed"}
 TOKEN_MESSAGES = ("TOKEN过期", "鉴权失败")
 RETRY_MESSAGES = ("系统繁忙", "系统错误", "服务异常", "timeout")
 NOT_FOUND_MESSAGES = ("不存在", "NOT FOUND", "not exist")
@@ -313,10 +317,22 @@ def refund_from_detail(data):
     status = as_int(data.get("status"), None)
     state = "succeeded" if status in REFUND_SUCCEEDED else "closed" if status in REFUND_CLOSED else "requested"
     sku, count = as_str(data.get("skuId")), as_int(data.get("num"), None)
+    way = as_int(data.get("handlingWay"), None)
+    kind = "price_protection" if as_int(data.get("specialRefundType"), 0) == 1 \
+        else AFTERSALE_KINDS.get(way, "other" if way is not None else None)
     return Refund(
         refund_ref=str(data.get("refundId")), amount=as_int(data.get("refundFee")), state=state,
-        return_goods=as_int(data.get("handlingWay"), None) in RETURN_WAYS,
-        lines=[(sku, count)] if sku and count else [], reason=data.get("refundReason") or None)
+        return_goods=way in RETURN_WAYS,
+        lines=[(sku, count)] if sku and count else [], reason=data.get("refundReason") or None,
+        kind=kind, platform_status=as_str(data.get("status")), stage=AFTERSALE_STAGES.get(status),
+        # Kuaishou's times are unix milliseconds.
+        requested_at=_seconds(data.get("submitTime") or data.get("createTime")),
+        updated_at=_seconds(data.get("updateTime")), deadline=_seconds(data.get("expireTime")))
+
+
+def _seconds(milliseconds):
+    value = as_int(milliseconds, None)
+    return value / 1000 if value else None
 
 
 # -- Settlement bills ----------------------------------------------------------------

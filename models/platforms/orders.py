@@ -20,6 +20,15 @@ from .base import Fan, NormalizedEvent
 # The order's state on the platform, in the order it moves; cancelled ends it.
 ORDER_STATUSES = ("created", "paid", "shipped", "completed", "cancelled")
 REFUND_STATES = ("requested", "succeeded", "closed")
+# What an after-sale asks for (Refund.kind), whatever the platform's own codes.
+AFTERSALE_KINDS = ("before_shipping", "refund", "return_refund", "exchange", "resend", "price_protection",
+                   "repair", "other")
+# Kinds whose success sends goods, not money: no credit note, no return to receive.
+GOODS_ONLY_KINDS = ("exchange", "resend", "repair")
+# Where an after-sale stands, for customer service (Refund.stage): whose move it is.
+AFTERSALE_STAGES = ("seller", "buyer_return", "seller_receipt", "buyer", "platform", "refunding", "done", "closed")
+# A status a platform's mapping does not know: the stage its money state implies.
+AFTERSALE_STAGE_OF_STATE = {"requested": "seller", "succeeded": "done", "closed": "closed"}
 # What a client answers for a call its platform's open API does not offer.
 NOT_SUPPORTED = "not supported"
 
@@ -74,6 +83,19 @@ class Refund:
     return_goods: bool = False          # True: return and refund; False: refund only
     lines: list = field(default_factory=list)  # [(sku, quantity)]; empty: the whole order
     reason: Optional[str] = None
+    # Added later: snapshots stored before them still load (dataclass defaults).
+    kind: Optional[str] = None          # AFTERSALE_KINDS; None: refund, or return_refund with return_goods
+    platform_status: Optional[str] = None  # the platform's own status, as text (unknown values kept)
+    stage: Optional[str] = None         # AFTERSALE_STAGES; None: from `state`
+    requested_at: Optional[float] = None  # unix seconds
+    updated_at: Optional[float] = None  # unix seconds, the platform's last change
+    deadline: Optional[float] = None    # unix seconds: the platform acts for the seller after it
+    return_carrier: Optional[str] = None
+    return_tracking_ref: Optional[str] = None
+
+    @property
+    def aftersale_kind(self):
+        return self.kind or ("return_refund" if self.return_goods else "refund")
 
 
 @dataclass

@@ -93,6 +93,15 @@ ORDER_STATUSES = {"UNPAID": "created", "ON_HOLD": "paid", "AWAITING_SHIPMENT": "
 RETURN_SUCCEEDED = {"RETURN_OR_REFUND_REQUEST_COMPLETE"}
 RETURN_CLOSED = {"RETURN_OR_REFUND_REQUEST_REJECT", "RETURN_OR_REFUND_REQUEST_CANCEL", "REJECT_RECEIVE_PACKAGE"}
 CANCEL_SUCCEEDED, CANCEL_CLOSED = {"CANCELLATION_REQUEST_COMPLETE"}, {"CANCELLATION_REQUEST_CANCEL"}
+RETURN_KINDS = {"REFUND": "refund", "RETURN_AND_REFUND": "return_refund", "REPLACEMENT": "exchange"}
+AFTERSALE_STAGES = {
+    "RETURN_OR_REFUND_REQUEST_PENDING": "seller", "AWAITING_BUYER_SHIP": "buyer_return",
+    "BUYER_SHIPPED_ITEM": "seller_receipt", "AWAITING_BUYER_RESPONSE": "buyer",
+    "RETURN_OR_REFUND_REQUEST_SUCCESS": "refunding", "RETURN_OR_REFUND_REQUEST_COMPLETE": "done",
+    "RETURN_OR_REFUND_REQUEST_REJECT": "closed", "RETURN_OR_REFUND_REQUEST_CANCEL": "closed",
+    "REJECT_RECEIVE_PACKAGE": "closed", "CANCELLATION_REQUEST_PENDING": "seller",
+    "CANCELLATION_REQUEST_SUCCESS": "refunding", "CANCELLATION_REQUEST_COMPLETE": "done",
+    "CANCELLATION_REQUEST_CANCEL": "closed"}
 RATE_LIMIT_CODES = {36009002}
 TRANSIENT_CODES = {36009003}
 TOKEN_CODES = {36004004}
@@ -317,28 +326,40 @@ def order_from_document(order):
         shipments=shipments, cancel_reason=order.get("cancel_reason") or None)
 
 
-def _refund(ref, row, items, state, return_goods, reason):
+def _refund(ref, row, items, state, return_goods, reason, status, **aftersale):
     amount = row.get("refund_amount") or {}
     currency = _currency(amount, str(ref))
+    stage = AFTERSALE_STAGES.get(status)
+    if row.get("arbitration_status") == "IN_PROGRESS" and state == "requested":
+        stage = "platform"
     return Refund(refund_ref=str(ref), amount=minor_units(amount.get("refund_total"), currency), state=state,
                   return_goods=return_goods,
                   lines=[(sku, quantity) for sku, quantity, *_rest in _per_sku(items, currency)],
-                  reason=reason or None)
+                  reason=reason or None, platform_status=as_str(status), stage=stage,
+                  requested_at=as_int(row.get("create_time"), None) or None,
+                  updated_at=as_int(row.get("update_time"), None) or None, **aftersale)
 
 
 def refund_from_return(row):
     status = row.get("return_status")
     state = "succeeded" if status in RETURN_SUCCEEDED else "closed" if status in RETURN_CLOSED else "requested"
+    # The seller's next steps, each with its deadline (unix seconds): the earliest counts.
+    deadlines = [as_int(action.get("deadline"), None) for action in row.get("seller_next_action_response") or []]
+    kind = row.get("return_type")
     return _refund(row.get("return_id"), row, row.get("return_line_items") or [], state,
-                   row.get("return_type") in ("RETURN_AND_REFUND", "REPLACEMENT"),
-                   row.get("return_reason_text") or row.get("return_reason"))
+                   kind in ("RETURN_AND_REFUND", "REPLACEMENT"),
+                   row.get("return_reason_text") or row.get("return_reason"), status,
+                   kind=RETURN_KINDS.get(kind, "other" if kind else None),
+                   deadline=min((d for d in deadlines if d), default=None),
+                   return_tracking_ref=as_str(row.get("return_tracking_number")),
+                   return_carrier=as_str(row.get("return_provider_name") or row.get("return_provider_id")))
 
 
 def refund_from_cancellation(row):
     status = row.get("cancel_status")
     state = "succeeded" if status in CANCEL_SUCCEEDED else "closed" if status in CANCEL_CLOSED else "requested"
     return _refund(row.get("cancel_id"), row, row.get("cancel_line_items") or [], state, False,
-                   row.get("cancel_reason_text") or row.get("cancel_reason"))
+                   row.get("cancel_reason_text") or row.get("cancel_reason"), status, kind="before_shipping")
 
 
 def settlement_from_transaction(item, statement):

@@ -179,6 +179,15 @@ RETURN_TYPES = {"RETURN", "EXCHANGE", "RESHIP"}  # REFUND is refund only
 REFUND_CLOSED = {"USER_CANCELD", "MERCHANT_REJECT_REFUND", "MERCHANT_REJECT_RETURN", "RETURN_CLOSED",
                  "MERCHANT_EXCHANGE_SUCCESS",  # exchanged: no money back
                  "MERCHANT_REJECT_EXCHANGE", "MERCHANT_REJECT_RESHIP"}
+AFTERSALE_KINDS = {"REFUND": "refund", "RETURN": "return_refund", "EXCHANGE": "exchange", "RESHIP": "resend"}
+AFTERSALE_STAGES = {
+    "MERCHANT_PROCESSING": "seller", "WAIT_PACKAGE_INTERCEPT": "seller", "MERCHANT_REFUND_RETRY_FAIL": "seller",
+    "MERCHANT_FAIL": "seller", "USER_WAIT_RETURN": "buyer_return", "MERCHANT_WAIT_RECEIPT": "seller_receipt",
+    "USER_WAIT_CONFIRM": "buyer", "USER_WAIT_CONFIRM_UPDATE": "buyer", "USER_WAIT_HANDLE_MERCHANT_AFTER_SALE": "buyer",
+    "USER_WAIT_RECEIPT": "buyer", "PLATFORM_REFUNDING": "refunding", "MERCHANT_OVERDUE_REFUND": "refunding",
+    "PLATFORM_REFUND_FAIL": "platform", "MERCHANT_REFUND_SUCCESS": "done", "MERCHANT_RETURN_SUCCESS": "done",
+    "MERCHANT_EXCHANGE_SUCCESS": "done", **{status: "closed" for status in REFUND_CLOSED
+                                           if status != "MERCHANT_EXCHANGE_SUCCESS"}}
 
 
 def _check(document, what):
@@ -318,14 +327,32 @@ def order_from_document(order):
                    for parcel in delivery.get("delivery_product_info") or [] if parcel.get("waybill_id")])
 
 
+def _deadline(value):
+    """The after-sale's deadline in unix seconds. Its unit is not documented (the
+    other times are seconds): a value in milliseconds is read as such rather than
+    failing the after-sale."""
+    value = as_int(value, None)
+    if not value:
+        return None
+    return value / 1000 if value > 10**11 else value
+
+
 def refund_from_document(after_sale):
     status = str(after_sale.get("status") or "")
     # Unknown statuses (the list grows) are open requests.
     state = "succeeded" if status in REFUND_SUCCEEDED else "closed" if status in REFUND_CLOSED else "requested"
     product, refund = after_sale.get("product_info") or {}, after_sale.get("refund_info") or {}
+    parcel = after_sale.get("return_info") or {}
     sku, count = as_str(product.get("sku_id")), as_int(product.get("count"), None)
     return Refund(
         refund_ref=str(after_sale.get("after_sale_order_id")), amount=as_int(refund.get("amount")), state=state,
         return_goods=after_sale.get("type") in RETURN_TYPES, lines=[(sku, count)] if sku and count else [],
         # refund_reason is an enum number; reason_text is the buyer's words.
-        reason=after_sale.get("reason_text") or as_str(refund.get("refund_reason")))
+        reason=after_sale.get("reason_text") or as_str(refund.get("refund_reason")),
+        kind=AFTERSALE_KINDS.get(after_sale.get("type"), "other" if after_sale.get("type") else None),
+        platform_status=status or None, stage=AFTERSALE_STAGES.get(status),
+        requested_at=as_int(after_sale.get("create_time"), None) or None,
+        updated_at=as_int(after_sale.get("update_time"), None) or None,
+        deadline=_deadline(after_sale.get("deadline")),
+        return_tracking_ref=as_str(parcel.get("waybill_id")),
+        return_carrier=as_str(parcel.get("delivery_name") or parcel.get("delivery_id")))

@@ -1,6 +1,7 @@
 /** @odoo-module **/
 
 import { Component, markup, onWillStart, onWillUnmount, useState } from "@odoo/owl";
+import { deserializeDateTime, formatDateTime } from "@web/core/l10n/dates";
 import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
@@ -35,6 +36,10 @@ export class LiveServiceWorkbench extends Component {
                 : _t("%s min overdue", -item.minutes_left);
         }
         return _t("waiting %s min", item.waiting_minutes);
+    }
+
+    formatDeadline(refund) {
+        return _t("Reply by %s", formatDateTime(deserializeDateTime(refund.deadline)));
     }
 
     formatMoney(refund) {
