@@ -17,6 +17,7 @@ import time
 from .base import Adapter, Fan, InboxEvent, Rejected, check_shop, constant_time_equal, exact_json, register
 from .orders import (NOT_SUPPORTED, Address, ApiClient, ApiError, OrderLine, PlatformOrder, Refund, Shipment, Token,
                      as_int, as_str, expiry, register_client)
+from .orders import ListedRefund, ListPage
 
 TAG_TYPES = {
     "100": "order.created", "101": "order.paid", "102": "order.shipped", "103": "order.completed",
@@ -218,6 +219,33 @@ class DouyinShopClient(ApiClient):
         # ../shared/docs/platform-apis.md: Douyin's buyer chat (飞鸽) and shop coupons are not in its
         # documented open API calls.
         return NOT_SUPPORTED
+
+    # -- the backstop: order.searchList answers whole orders (the detail's shape),
+    # afterSale.List the after-sales with their order; pages count from 0.
+    list_size = 100
+
+    def list_orders_since(self, start, end, cursor=None):
+        page = int(cursor or 0)
+        data = self._with_token(lambda access: self._call("order.searchList", {
+            "update_time_start": int(start), "update_time_end": int(end), "order_by": "update_time",
+            "order_asc": True, "page": page, "size": self.list_size}, access))
+        rows = data.get("shop_order_list") or []
+        orders = [self._mapped("Douyin order.searchList", order_from_detail, row) for row in rows]
+        more = (page + 1) * self.list_size < as_int(data.get("total")) if data.get("total") is not None \
+            else len(rows) == self.list_size
+        return ListPage(orders=orders, cursor=str(page + 1) if more and rows else None)
+
+    def list_refunds_since(self, start, end, cursor=None):
+        page = int(cursor or 0)
+        data = self._with_token(lambda access: self._call("afterSale.List", {
+            "update_start_time": int(start), "update_end_time": int(end), "order_by": ["update_time asc"],
+            "page": page, "size": self.list_size}, access))
+        refunds = []
+        for item in data.get("items") or []:
+            info, order = item.get("aftersale_info") or {}, item.get("order_info") or {}
+            if as_str(info.get("aftersale_id")) and as_str(order.get("shop_order_id")):
+                refunds.append(ListedRefund(as_str(info["aftersale_id"]), as_str(order["shop_order_id"])))
+        return ListPage(refunds=refunds, cursor=str(page + 1) if data.get("has_more") and refunds else None)
 
 
 def _name(part):
