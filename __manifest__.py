@@ -75,6 +75,7 @@
         "views/res_config_settings_intent_sla_views.xml",
         "data/live_workbench_data.xml",
         "views/live_workbench_views.xml",
+        "views/live_channel_backstop_views.xml",
     ],
     "demo": [
         "demo/company_demo.xml",

@@ -71,3 +71,4 @@ from . import live_channel_health
 from . import live_carrier_code
 from . import live_channel_shipping
 from . import stock_picking
+from . import live_channel_backstop

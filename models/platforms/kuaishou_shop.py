@@ -248,9 +248,10 @@ class KuaishouShopClient(ApiClient):
     order_window = 7 * 86400
     refund_window = 86400
     END_OF_LIST = "nomore"
+    list_size = 50  # pageSize <= 50
 
     def list_orders_since(self, start, end, cursor=None):
-        param = {"orderViewStatus": 1, "pageSize": 50, "sort": 1, "queryType": 2,
+        param = {"orderViewStatus": 1, "pageSize": self.list_size, "sort": 1, "queryType": 2,
                  "beginTime": int(start * 1000), "endTime": int(end * 1000), "cursor": cursor or ""}
         data = self._with_token(lambda access: self._call("open.order.cursor.list", param, access))
         orders = []
@@ -263,7 +264,7 @@ class KuaishouShopClient(ApiClient):
         return ListPage(orders=orders, cursor=None if following in (None, self.END_OF_LIST, cursor) else following)
 
     def list_refunds_since(self, start, end, cursor=None):
-        param = {"beginTime": int(start * 1000), "endTime": int(end * 1000), "type": 9, "pageSize": 100,
+        param = {"beginTime": int(start * 1000), "endTime": int(end * 1000), "type": 9, "pageSize": 2 * self.list_size,
                  "sort": 1, "pcursor": cursor or ""}
         data = self._with_token(lambda access: self._call("open.seller.order.refund.pcursor.list", param, access))
         refunds = [ListedRefund(as_str(row["refundId"]), as_str(row["oid"]))

@@ -217,8 +217,10 @@ class TiktokShopClient(ApiClient):
     # -- the backstop: orders/search and returns/search by update time, whole
     # documents, paged by next_page_token ("" on the last page). Cancellations (before
     # shipping) are not listed here: their pushes and the order's own status carry them.
+    list_size = 100
+
     def list_orders_since(self, start, end, cursor=None):
-        query = {"page_size": "100", "sort_field": "update_time"}
+        query = {"page_size": str(self.list_size), "sort_field": "update_time"}
         if cursor:
             query["page_token"] = cursor
         data = self._with_token(lambda access: self._call(
@@ -228,7 +230,7 @@ class TiktokShopClient(ApiClient):
         return ListPage(orders=orders, cursor=data.get("next_page_token") or None)
 
     def list_refunds_since(self, start, end, cursor=None):
-        query = {"page_size": "100"}
+        query = {"page_size": str(self.list_size)}
         if cursor:
             query["page_token"] = cursor
         data = self._with_token(lambda access: self._call(

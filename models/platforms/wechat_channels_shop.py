@@ -277,9 +277,10 @@ class WechatChannelsShopClient(ApiClient):
     # is read here for its order id, and handed over whole.
     order_window = 7 * 86400
     refund_window = 86400
+    list_size = 100  # page_size <= 100
 
     def list_orders_since(self, start, end, cursor=None):
-        body = {"update_time_range": {"start_time": int(start), "end_time": int(end)}, "page_size": 100}
+        body = {"update_time_range": {"start_time": int(start), "end_time": int(end)}, "page_size": self.list_size}
         if cursor:
             body["next_key"] = cursor
         document = self._with_token(lambda access: self._post(
