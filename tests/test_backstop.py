@@ -133,7 +133,8 @@ class BackstopCases:
         self.assertEqual(len(first_run), 2)
         self.assertEqual(len(self.env["sale.order"].search([("platform_order_ref", "in", refs)])), 4,
                          "the two pages stored before the crash are imported")
-        self.assertTrue(self.channel.backstop_cursor["orders"].get("page"), "page 2's cursor is committed")
+        self.assertTrue((self.channel.backstop_cursor or {}).get("orders", {}).get("page"),
+                        "page 2's cursor is committed")
         self.assertFalse(self.channel.backstop_orders_until, "the window is not done")
 
         self.sandbox.reset_calls()
