@@ -28,6 +28,7 @@ from .platforms.orders import CLIENTS, ApiError
 OVERLAP_SECONDS = 300  # each run lists again the last five minutes before its cursor
 FIRST_LOOKBACK_SECONDS = 86400  # a channel's first run lists the last day
 LOCK_TIMEOUT = "10s"
+ADVISORY_LOCK = 0x6C63620B  # with the channel id: one backstop run per channel at a time
 
 
 class LiveChannel(models.Model):
@@ -69,7 +70,8 @@ class LiveChannel(models.Model):
 
     @api.model
     def _cron_backstop(self):
-        self.sudo().search([("backstop_enabled", "=", True), ("platform", "in", list(CLIENTS))])._enqueue_backstop()
+        self.sudo().search([("backstop_enabled", "=", True), ("platform", "in", list(CLIENTS)),
+                            ("app_key", "!=", False)])._enqueue_backstop()
 
     def _enqueue_backstop(self):
         for channel in self.filtered(lambda c: c.platform in CLIENTS):
@@ -90,6 +92,12 @@ class LiveChannel(models.Model):
         client = channel._api_client()
         if client is None:
             return _("Channel %s has no order API.", channel.name)
+        # The identity key keeps one job waiting, not one running: a job enqueued
+        # while another runs waits here for nothing. A lock of the job's own
+        # transaction, not the channel's row, which the cursor writes need.
+        self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [ADVISORY_LOCK, channel.id])
+        if not self.env.cr.fetchone()[0]:
+            return _("Another run of channel %s is listing its orders.", channel.name)
         now = int(time.time())
         streams = dict(channel.backstop_cursor or {})
         found = 0
