@@ -778,7 +778,8 @@ def _listed(platform, kind, start, end, end_inclusive=True, by="updated_at"):
     window, oldest first: what a list call pages through."""
     sandbox = platform.sandbox
     window = LIST_WINDOWS.get((platform.key, kind))
-    if start is None or end is None or end < start or (window and end - start > window):
+    if start is None or end is None or end < start or (window and end - start > window) or end > 10**11:
+        # (10**11 seconds is the year 5138: a time in ms where the platform takes seconds)
         raise Reject("permanent", f"{kind} list window {start}..{end}")
     store = sandbox.orders if kind == "orders" else sandbox.refunds
     with sandbox.lock:
