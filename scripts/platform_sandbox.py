@@ -448,7 +448,8 @@ class Kuaishou(Platform):
     def refund_document(self, refund):
         lines = refund["lines"] or [[None, None]]
         return {"refundId": _number(refund["refund_ref"]), "oid": _number(refund["order_ref"]),
-                "status": refund.get("platform_status") or {"requested": 10, "succeeded": 60, "closed": 70}[refund["state"]],
+                "status": refund.get("platform_status") or
+            {"requested": 10, "succeeded": 60, "closed": 70}[refund["state"]],
                 "handlingWay": 1 if refund["return_goods"] else 10, "refundFee": refund["amount"],
                 "skuId": _number(lines[0][0]) if lines[0][0] else None, "num": lines[0][1],
                 "refundReason": refund.get("reason") or "", "endTime": refund["created_at"] * 1000}
@@ -859,7 +860,8 @@ def _kuaishou_refund_list(self, request, app):
         return {"refundOrderInfoList": [{
             "refundId": _number(refund["refund_ref"]), "oid": _number(refund["order_ref"]),
             "handlingWay": 1 if refund["return_goods"] else 10,
-            "status": refund.get("platform_status") or {"requested": 10, "succeeded": 60, "closed": 70}[refund["state"]],
+            "status": refund.get("platform_status") or
+            {"requested": 10, "succeeded": 60, "closed": 70}[refund["state"]],
             "refundType": 1, "refundFee": refund["amount"], "createTime": refund["created_at"] * 1000,
             "updateTime": (refund.get("updated_at") or refund["created_at"]) * 1000}
             for refund in rows[offset:following]],
@@ -926,7 +928,8 @@ def _tiktok_returns(self, request, app):
 
 
 for _cls, _routes in (
-        (Douyin, {"/order/searchList": ("list", _douyin_search_list), "/afterSale/List": ("list", _douyin_after_sale_list)}),
+        (Douyin, {"/order/searchList": ("list", _douyin_search_list),
+                  "/afterSale/List": ("list", _douyin_after_sale_list)}),
         (Kuaishou, {"/open/order/cursor/list": ("list", _kuaishou_cursor_list),
                     "/open/seller/order/refund/pcursor/list": ("list", _kuaishou_refund_list)}),
         (Wechat, {"/channels/ec/order/list/get": ("list", _wechat_order_list),
