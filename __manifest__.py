@@ -79,6 +79,7 @@
         "data/live_settlement_data.xml",
         "views/live_settlement_views.xml",
         "views/live_order_refund_views.xml",
+        "views/live_channel_backstop_views.xml",
     ],
     "demo": [
         "demo/company_demo.xml",

@@ -26,6 +26,9 @@
 #   bench/run.sh stock      stock levels to the platform: validated move to platform call (p95) and
 #                           calls per 1,000 sales of one SKU (LCC_BENCH_STOCK_SALES) vs a direct
 #                           call and one call per sale
+#   bench/run.sh backstop   the per-channel backstop: orders per second listed from the Douyin sandbox,
+#                           stored and imported (LCC_BENCH_BACKSTOP_ORDERS, 2,000) vs listing alone and
+#                           the processor alone on the same snapshots
 #   bench/run.sh            all of them
 # Uses a fresh database `lcc_bench` (no demo data) and Odoo servers on port 8269:
 # prefork with 2 workers and no cron for ingestion (measured alone), with cron
@@ -123,5 +126,9 @@ fi
 if [ "$what" = all ] || [ "$what" = board ]; then
   "$VENV/bin/python" "$ROOT/bench/board.py" -c "$CONF" -d "$DB" ${LCC_BENCH_BOARD_EVENTS:+--events "$LCC_BENCH_BOARD_EVENTS"} \
     ${LCC_BENCH_BOARD_ORDERS:+--orders "$LCC_BENCH_BOARD_ORDERS"} || status=1
+fi
+if [ "$what" = all ] || [ "$what" = backstop ]; then
+  "$VENV/bin/python" "$ROOT/bench/backstop.py" -c "$CONF" -d "$DB" \
+    ${LCC_BENCH_BACKSTOP_ORDERS:+--orders "$LCC_BENCH_BACKSTOP_ORDERS"} || status=1
 fi
 exit $status

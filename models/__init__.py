@@ -73,3 +73,4 @@ from . import live_channel_shipping
 from . import stock_picking
 from . import live_channel_settlement
 from . import live_settlement
+from . import live_channel_backstop

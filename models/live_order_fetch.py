@@ -64,14 +64,7 @@ class LiveEvent(models.Model):
                 raise RetryableJobError(f"{channel.platform}: {exc.message}",
                                         seconds=exc.retry_after or RETRY_SECONDS[exc.kind]) from exc
             raise
-        snapshots = [("order.snapshot", {"order": to_dict(order)})]
-        snapshots += [("refund.snapshot", {"order_ref": order_ref, "refund": to_dict(refund)}) for refund in refunds]
-        inbox = []
-        for event_type, payload in snapshots:
-            # The same answer fetched twice is one message: a duplicate.
-            digest = hashlib.sha1(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
-            inbox.append(InboxEvent.make(f"{event_type}:{order_ref}:{digest}", event_type, payload,
-                                         order.room_id, order.updated_at))
+        inbox = snapshot_inbox_events(order_ref, order, refunds)
         creds = Credentials(channel.id, channel.code, channel.platform, channel.company_id.id)
         self._store(creds, inbox)
         self.env.cr.execute("""
@@ -94,3 +87,17 @@ class LiveEvent(models.Model):
         """, [_("Fetching the order from the platform failed: %s", exc_message or _("unknown error")),
               channel.id, order_refs])
         self.invalidate_model(["state", "error"])
+
+
+def snapshot_inbox_events(order_ref, order, refunds):
+    """The inbox events of what an order API said: the order (None: only after-sales)
+    and its after-sales. The same answer stored twice, by the fetch job or by the
+    backstop (models/live_channel_backstop.py), is one message: a duplicate."""
+    snapshots = [("order.snapshot", {"order": to_dict(order)})] if order is not None else []
+    snapshots += [("refund.snapshot", {"order_ref": order_ref, "refund": to_dict(refund)}) for refund in refunds]
+    inbox = []
+    for event_type, payload in snapshots:
+        digest = hashlib.sha1(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+        inbox.append(InboxEvent.make(f"{event_type}:{order_ref}:{digest}", event_type, payload,
+                                     order and order.room_id, order and order.updated_at))
+    return inbox

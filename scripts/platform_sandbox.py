@@ -464,7 +464,8 @@ class Kuaishou(Platform):
     def refund_document(self, refund):
         lines = refund["lines"] or [[None, None]]
         return {"refundId": _number(refund["refund_ref"]), "oid": _number(refund["order_ref"]),
-                "status": refund.get("platform_status") or {"requested": 10, "succeeded": 60, "closed": 70}[refund["state"]],
+                "status": refund.get("platform_status") or
+            {"requested": 10, "succeeded": 60, "closed": 70}[refund["state"]],
                 "handlingWay": _default(refund.get("aftersale_type"), 1 if refund["return_goods"] else 10),
                 "refundFee": refund["amount"],
                 "skuId": _number(lines[0][0]) if lines[0][0] else None, "num": lines[0][1],
@@ -794,6 +795,184 @@ class Tiktok(Platform):
                                 "succeeded": "RETURN_OR_REFUND_REQUEST_COMPLETE",
                                 "closed": "RETURN_OR_REFUND_REQUEST_CANCEL"}[state])
         return document
+
+
+# -- List-since endpoints (the backstop: orders and after-sales updated in a window) ----
+# Each platform's list call, its parameter names, units, paging and window limits as
+# /work/shared/docs/platform-apis.md gives them. A list call's ref (for `fail`) is
+# "orders-list:<page cursor>" or "refunds-list:<page cursor>" ("" for the first page).
+LIST_WINDOWS = {("kuaishou_shop", "orders"): 7 * 86400, ("kuaishou_shop", "refunds"): 86400,
+                ("wechat_channels_shop", "orders"): 7 * 86400, ("wechat_channels_shop", "refunds"): 86400}
+END_OF_LIST = "nomore"
+
+
+def _listed(platform, kind, start, end, end_inclusive=True, by="updated_at"):
+    """The platform's orders or after-sales whose update (or creation) time is in the
+    window, oldest first: what a list call pages through."""
+    sandbox = platform.sandbox
+    window = LIST_WINDOWS.get((platform.key, kind))
+    if start is None or end is None or end < start or (window and end - start > window) or end > 10**11:
+        # (10**11 seconds is the year 5138: a time in ms where the platform takes seconds)
+        raise Reject("permanent", f"{kind} list window {start}..{end}")
+    store = sandbox.orders if kind == "orders" else sandbox.refunds
+    with sandbox.lock:
+        rows = [record for (key, _ref), record in store.items() if key == platform.key and
+                (kind == "orders" or record.get("kind", "return") == "return" or platform.key != "tiktok_shop")]
+    when = (lambda r: r.get(by) or r["created_at"]) if kind == "refunds" else (lambda r: r[by])
+    rows = [r for r in rows if start <= when(r) and (when(r) <= end if end_inclusive else when(r) < end)]
+    return sorted(rows, key=lambda r: (when(r), r.get("order_ref") if kind == "orders" else r["refund_ref"]))
+
+
+def _offset(cursor):
+    try:
+        return int(base64.urlsafe_b64decode(cursor.encode()).decode()) if cursor else 0
+    except ValueError:
+        raise Reject("permanent", f"bad cursor {cursor!r}") from None
+
+
+def _cursor(offset):
+    return base64.urlsafe_b64encode(str(offset).encode()).decode()
+
+
+def _douyin_search_list(self, request, app):
+    params = request.params
+    page, size = int(params.get("page") or 0), int(params.get("size") or 10)
+    if size > 100:
+        raise Reject("permanent", "size")
+
+    def render(_record):
+        rows = _listed(self, "orders", params.get("update_time_start"), params.get("update_time_end"))
+        return {"shop_order_list": [self.order_document(order) for order in rows[page * size:(page + 1) * size]],
+                "total": len(rows), "page": page, "size": size}
+    return f"orders-list:{page or ''}", render
+
+
+def _douyin_after_sale_list(self, request, app):
+    params = request.params
+    page, size = int(params.get("page") or 0), int(params.get("size") or 10)
+
+    def render(_record):
+        rows = _listed(self, "refunds", params.get("update_start_time"), params.get("update_end_time"))
+        items = [{"aftersale_info": {
+            "aftersale_id": str(refund["refund_ref"]), "aftersale_type": 0 if refund["return_goods"] else 1,
+            "aftersale_status": refund.get("platform_status") or {"requested": 6, "succeeded": 12, "closed": 28}[
+                refund["state"]], "related_id": str(refund["order_ref"]), "apply_time": refund["created_at"],
+            "update_time": refund.get("updated_at") or refund["created_at"], "refund_amount": refund["amount"]},
+            "order_info": {"shop_order_id": str(refund["order_ref"]), "related_order_info": []}}
+            for refund in rows[page * size:(page + 1) * size]]
+        return {"items": items, "has_more": (page + 1) * size < len(rows), "total": len(rows)}
+    return f"refunds-list:{page or ''}", render
+
+
+def _kuaishou_cursor_list(self, request, app):
+    params = request.params
+    size, cursor = int(params.get("pageSize") or 10), params.get("cursor") or ""
+    if size > 50 or params.get("queryType") != 2:
+        raise Reject("permanent", "pageSize / queryType")
+
+    def render(_record):
+        rows = _listed(self, "orders", params.get("beginTime") and params["beginTime"] / 1000,
+                       params.get("endTime") and params["endTime"] / 1000)
+        offset = _offset(cursor)
+        following = offset + size
+        return {"orderList": [self.order_document(order) for order in rows[offset:following]],
+                "cursor": _cursor(following) if following < len(rows) else END_OF_LIST}
+    return f"orders-list:{cursor}", render
+
+
+def _kuaishou_refund_list(self, request, app):
+    params = request.params
+    size, cursor = int(params.get("pageSize") or 10), params.get("pcursor") or ""
+
+    def render(_record):
+        rows = _listed(self, "refunds", params.get("beginTime") and params["beginTime"] / 1000,
+                       params.get("endTime") and params["endTime"] / 1000)
+        offset = _offset(cursor)
+        following = offset + size
+        return {"refundOrderInfoList": [{
+            "refundId": _number(refund["refund_ref"]), "oid": _number(refund["order_ref"]),
+            "handlingWay": 1 if refund["return_goods"] else 10,
+            "status": refund.get("platform_status") or
+            {"requested": 10, "succeeded": 60, "closed": 70}[refund["state"]],
+            "refundType": 1, "refundFee": refund["amount"], "createTime": refund["created_at"] * 1000,
+            "updateTime": (refund.get("updated_at") or refund["created_at"]) * 1000}
+            for refund in rows[offset:following]],
+            "pcursor": _cursor(following) if following < len(rows) else END_OF_LIST}
+    return f"refunds-list:{cursor}", render
+
+
+def _wechat_order_list(self, request, app):
+    params = request.params
+    window = params.get("update_time_range") or {}
+    size, key = int(params.get("page_size") or 10), params.get("next_key") or ""
+    if size > 100:
+        raise Reject("permanent", "page_size")
+
+    def render(_record):
+        rows = _listed(self, "orders", window.get("start_time"), window.get("end_time"))
+        offset = _offset(key)
+        following = offset + size
+        return {"order_id_list": [_number(order["order_ref"]) for order in rows[offset:following]],
+                "next_key": _cursor(following), "has_more": following < len(rows)}
+    return f"orders-list:{key}", render
+
+
+def _wechat_after_sale_list(self, request, app):
+    params = request.params
+    key = params.get("next_key") or ""
+
+    def render(_record):
+        rows = _listed(self, "refunds", params.get("begin_create_time"), params.get("end_create_time"),
+                       by="created_at")
+        offset = _offset(key)
+        following = offset + 50
+        return {"after_sale_order_id_list": [str(refund["refund_ref"]) for refund in rows[offset:following]],
+                "next_key": _cursor(following), "has_more": following < len(rows)}
+    return f"refunds-list:{key}", render
+
+
+def _tiktok_search(self, request, app, kind):
+    params, query = request.params, request.query
+    size, token = int(query.get("page_size") or 10), query.get("page_token") or ""
+    if size > 100 or (kind == "orders" and query.get("sort_field") not in (None, "update_time", "create_time")):
+        raise Reject("permanent", "page_size / sort_field")
+    request.endpoint = "list"
+
+    def render(_record):
+        rows = _listed(self, kind, params.get("update_time_ge"), params.get("update_time_lt"), end_inclusive=False)
+        offset = _offset(token)
+        following = offset + size
+        documents = [self.order_document(row) if kind == "orders" else self.refund_document(row)
+                     for row in rows[offset:following]]
+        return {"orders" if kind == "orders" else "return_orders": documents, "total_count": len(rows),
+                "next_page_token": _cursor(following) if following < len(rows) else ""}
+    return f"{kind}-list:{token}", render
+
+
+_tiktok_returns_by_id = Tiktok.returns
+
+
+def _tiktok_returns(self, request, app):
+    # One path for both: by return_ids (fetch_refund) or by update time (the list).
+    if "update_time_ge" in request.params or "update_time_lt" in request.params:
+        return _tiktok_search(self, request, app, "refunds")
+    return _tiktok_returns_by_id(self, request, app)
+
+
+for _cls, _routes in (
+        (Douyin, {"/order/searchList": ("list", _douyin_search_list),
+                  "/afterSale/List": ("list", _douyin_after_sale_list)}),
+        (Kuaishou, {"/open/order/cursor/list": ("list", _kuaishou_cursor_list),
+                    "/open/seller/order/refund/pcursor/list": ("list", _kuaishou_refund_list)}),
+        (Wechat, {"/channels/ec/order/list/get": ("list", _wechat_order_list),
+                  "/channels/ec/aftersale/getaftersalelist": ("list", _wechat_after_sale_list)}),
+        (Tiktok, {"/order/202309/orders/search": ("list", lambda self, request, app: _tiktok_search(
+            self, request, app, "orders"))})):
+    for _path, (_endpoint, _function) in _routes.items():
+        _name = "list_" + _path.strip("/").replace("/", "_")
+        setattr(_cls, _name, _function)
+        _cls.routes = dict(_cls.routes, **{_path: (_endpoint, _name)})
+Tiktok.returns = _tiktok_returns
 
 
 class PlatformSandbox:
@@ -1133,6 +1312,7 @@ class PlatformSandbox:
             if endpoint == "token":
                 return answer
             ref, render = answer
+            endpoint = call["endpoint"] = getattr(request, "endpoint", None) or endpoint  # a path serving two calls
             call["ref"] = ref
             failure = (self._take_failure(f"{endpoint}:{ref}") if endpoint == "ship" else None) or \
                 self._take_failure(ref)
@@ -1148,7 +1328,7 @@ class PlatformSandbox:
                 return platform.ok(render())
             with self.lock:
                 store = self.refunds if endpoint == "refund" else self.orders
-                record = {} if ref is None else store.get((platform.key, ref))
+                record = {} if ref is None or endpoint == "list" else store.get((platform.key, ref))
                 # Rendered under the lock: a ship call changes the order.
                 document = render(record) if record is not None else None
             if document is None:
@@ -1318,6 +1498,7 @@ class _Request:
     def __init__(self, method, path, query, headers, body):
         self.method, self.path, self.query, self.headers, self.body = method, path, query, headers, body
         self.params = {}
+        self.endpoint = None  # set by a handler whose path serves another call too
 
     def form(self):
         if "application/x-www-form-urlencoded" not in self.headers.get("content-type", ""):

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, timezone
 from .base import Adapter, Fan, InboxEvent, Rejected, check_shop, constant_time_equal, exact_json, register
 from .orders import (NOT_SUPPORTED, Address, ApiClient, ApiError, OrderLine, PlatformOrder, Refund, Shipment, Token,
                      as_int, as_str, expiry, register_client)
+from .orders import ListedRefund, ListPage
 from .settlements import SettlementPage, SettlementRow
 
 TAG_TYPES = {
@@ -246,6 +247,33 @@ class DouyinShopClient(ApiClient):
         done = as_int(data.get("is_end"), 1) == 1 or not rows
         return SettlementPage(rows, None if done else json.dumps(
             [str(data.get("next_start_index") or ""), data.get("next_start_time") or params["start_time"]]))
+
+    # -- the backstop: order.searchList answers whole orders (the detail's shape),
+    # afterSale.List the after-sales with their order; pages count from 0.
+    list_size = 100
+
+    def list_orders_since(self, start, end, cursor=None):
+        page = int(cursor or 0)
+        data = self._with_token(lambda access: self._call("order.searchList", {
+            "update_time_start": int(start), "update_time_end": int(end), "order_by": "update_time",
+            "order_asc": True, "page": page, "size": self.list_size}, access))
+        rows = data.get("shop_order_list") or []
+        orders = [self._mapped("Douyin order.searchList", order_from_detail, row) for row in rows]
+        more = (page + 1) * self.list_size < as_int(data.get("total")) if data.get("total") is not None \
+            else len(rows) == self.list_size
+        return ListPage(orders=orders, cursor=str(page + 1) if more and rows else None)
+
+    def list_refunds_since(self, start, end, cursor=None):
+        page = int(cursor or 0)
+        data = self._with_token(lambda access: self._call("afterSale.List", {
+            "update_start_time": int(start), "update_end_time": int(end), "order_by": ["update_time asc"],
+            "page": page, "size": self.list_size}, access))
+        refunds = []
+        for item in data.get("items") or []:
+            info, order = item.get("aftersale_info") or {}, item.get("order_info") or {}
+            if as_str(info.get("aftersale_id")) and as_str(order.get("shop_order_id")):
+                refunds.append(ListedRefund(as_str(info["aftersale_id"]), as_str(order["shop_order_id"])))
+        return ListPage(refunds=refunds, cursor=str(page + 1) if data.get("has_more") and refunds else None)
 
 
 def _name(part):

@@ -21,6 +21,7 @@ from .base import Adapter, Fan, InboxEvent, Rejected, Reply, check_shop, exact_j
 from .crypto import aes_cbc_decrypt, aes_cbc_encrypt, pkcs7_pad, pkcs7_unpad
 from .orders import (NOT_SUPPORTED, Address, ApiClient, ApiError, OrderLine, PlatformOrder, Refund, Shipment, Token,
                      as_int, as_str, expiry, register_client)
+from .orders import ListedRefund, ListPage
 from .settlements import SettlementPage, SettlementRow
 
 ZERO_IV = b"\0" * 16
@@ -255,6 +256,39 @@ class KuaishouShopClient(ApiClient):
         next_cursor = str(data.get("cursor") or "")
         done = not rows or next_cursor in SETTLE_LAST_CURSORS or next_cursor == (cursor or "")
         return SettlementPage(rows, None if done else next_cursor)
+
+    # -- the backstop: open.order.cursor.list by update time (queryType 2), windows of
+    # at most 7 days; open.seller.order.refund.pcursor.list, windows of 1 day. Times in
+    # ms; both cursors start "" and end "nomore". The docs do not show the order list's
+    # rows: a row in the detail's shape is taken as the order, any other by its oid and
+    # fetched (unsure). The refund rows lack the SKU lines: their details are fetched.
+    order_window = 7 * 86400
+    refund_window = 86400
+    END_OF_LIST = "nomore"
+    list_size = 50  # pageSize <= 50
+
+    def list_orders_since(self, start, end, cursor=None):
+        param = {"orderViewStatus": 1, "pageSize": self.list_size, "sort": 1, "queryType": 2,
+                 "beginTime": int(start * 1000), "endTime": int(end * 1000), "cursor": cursor or ""}
+        data = self._with_token(lambda access: self._call("open.order.cursor.list", param, access))
+        orders = []
+        for row in data.get("orderList") or []:
+            if row.get("orderBaseInfo"):
+                orders.append(self._mapped("Kuaishou open.order.cursor.list", order_from_detail, row))
+            elif as_str(row.get("oid")):
+                orders.append(as_str(row["oid"]))
+        following = as_str(data.get("cursor"))
+        return ListPage(orders=orders, cursor=None if following in (None, self.END_OF_LIST, cursor) else following)
+
+    def list_refunds_since(self, start, end, cursor=None):
+        param = {"beginTime": int(start * 1000), "endTime": int(end * 1000), "type": 9, "pageSize": 2 * self.list_size,
+                 "sort": 1, "pcursor": cursor or ""}
+        data = self._with_token(lambda access: self._call("open.seller.order.refund.pcursor.list", param, access))
+        refunds = [ListedRefund(as_str(row["refundId"]), as_str(row["oid"]))
+                   for row in data.get("refundOrderInfoList") or [] if as_str(row.get("refundId")) and
+                   as_str(row.get("oid"))]
+        following = as_str(data.get("pcursor"))
+        return ListPage(refunds=refunds, cursor=None if following in (None, self.END_OF_LIST, cursor) else following)
 
 
 # ../shared/docs/platform-apis.md (Kuaishou, 物流公司编号): codes retired by mergers are left out.

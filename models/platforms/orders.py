@@ -388,6 +388,21 @@ class ApiClient:
         gives the next page (None: no more). Raises ApiError."""
         raise ApiError("permanent", NOT_SUPPORTED)
 
+    # -- listing what changed (the backstop, models/live_channel_backstop.py) --------
+    #: the longest [start, end) a list call accepts, in seconds (None: no limit); the
+    #: caller walks longer spans window by window
+    order_window = None
+    refund_window = None
+
+    def list_orders_since(self, start, end, cursor=None):
+        """A ListPage of the orders updated in [start, end) (unix seconds); `cursor`
+        the page cursor of the same window. Raises ApiError."""
+        raise ApiError("permanent", NOT_SUPPORTED)
+
+    def list_refunds_since(self, start, end, cursor=None):
+        """A ListPage of the after-sales updated (WeChat: created) in [start, end). Raises ApiError."""
+        raise ApiError("permanent", NOT_SUPPORTED)
+
 
 def parse_json(content):
     """JSON exactly: integers stay integers (order ids beyond 2^53 included), decimals
@@ -451,3 +466,24 @@ def register_client(cls):
 
 def get_client(platform, settings, tokens, session=None):
     return CLIENTS[platform](settings, tokens, session=session)
+
+
+# -- Listing what changed (the per-channel backstop, models/live_channel_backstop.py) --
+@dataclass
+class ListedRefund:
+    """An after-sale a list API named: its order, and the Refund itself when the list
+    row carries the whole document (else the backstop fetches it)."""
+    refund_ref: str
+    order_ref: str
+    refund: Optional[Refund] = None
+
+
+@dataclass
+class ListPage:
+    """One page of a list-since call. `orders`: PlatformOrder where the list returns
+    whole orders, order ids (str) where it returns ids only; `refunds`: ListedRefund.
+    `cursor`: what to pass for the next page of the same window (None: last page)."""
+    orders: list = field(default_factory=list)
+    refunds: list = field(default_factory=list)
+    cursor: Optional[str] = None
+

@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from .base import Adapter, Fan, InboxEvent, Rejected, Reply, check_shop, constant_time_equal, register
 from .orders import (NOT_SUPPORTED, Address, ApiClient, ApiError, OrderLine, PlatformOrder, Refund, Shipment, Token,
                      as_int, as_str, expiry, register_client, retry_after)
+from .orders import ListedRefund, ListPage
 from .settlements import SettlementPage, SettlementRow
 
 ORDER_STATUS_TYPES = {
@@ -252,6 +253,33 @@ class TiktokShopClient(ApiClient):
             state["pending"].pop(0)
         done = not state["pending"] and not state["more"]
         return SettlementPage(rows, None if done else json.dumps(state))
+
+    # -- the backstop: orders/search and returns/search by update time, whole
+    # documents, paged by next_page_token ("" on the last page). Cancellations (before
+    # shipping) are not listed here: their pushes and the order's own status carry them.
+    list_size = 100
+
+    def list_orders_since(self, start, end, cursor=None):
+        query = {"page_size": str(self.list_size), "sort_field": "update_time"}
+        if cursor:
+            query["page_token"] = cursor
+        data = self._with_token(lambda access: self._call(
+            "POST", "/order/202309/orders/search", access, query,
+            {"update_time_ge": int(start), "update_time_lt": int(end)}))
+        orders = [self._mapped("TikTok orders/search", order_from_document, row) for row in data.get("orders") or []]
+        return ListPage(orders=orders, cursor=data.get("next_page_token") or None)
+
+    def list_refunds_since(self, start, end, cursor=None):
+        query = {"page_size": str(self.list_size)}
+        if cursor:
+            query["page_token"] = cursor
+        data = self._with_token(lambda access: self._call(
+            "POST", "/return_refund/202309/returns/search", access, query,
+            {"update_time_ge": int(start), "update_time_lt": int(end)}))
+        refunds = [ListedRefund(as_str(row["return_id"]), as_str(row["order_id"]),
+                                self._mapped("TikTok returns/search", refund_from_return, row))
+                   for row in data.get("return_orders") or [] if as_str(row.get("return_id"))]
+        return ListPage(refunds=refunds, cursor=data.get("next_page_token") or None)
 
 
 def _currency(amounts, what):

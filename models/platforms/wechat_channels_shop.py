@@ -25,6 +25,7 @@ from .base import (Adapter, Fan, InboxEvent, Rejected, Reply, check_replay_windo
 from .crypto import aes_cbc_decrypt, aes_cbc_encrypt, pkcs7_pad, pkcs7_unpad
 from .orders import (NOT_SUPPORTED, Address, ApiClient, ApiError, OrderLine, PlatformOrder, Refund, Shipment, Token,
                      as_int, as_str, expiry, register_client)
+from .orders import ListedRefund, ListPage
 
 # What the GET verification may echo (see challenge()): WeChat sends digits.
 PLAIN_ECHOSTR = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -278,6 +279,41 @@ class WechatChannelsShopClient(ApiClient):
         # ../shared/docs/platform-apis.md: no documented WeChat Channels shop call messages a buyer
         # or issues a coupon to one buyer.
         return NOT_SUPPORTED
+
+    # -- the backstop: order/list/get and aftersale/getaftersalelist answer ids only,
+    # windows of at most 7 days and 24 h (seconds). The after-sale list filters by
+    # creation time (the documented parameters) and names no order: each after-sale
+    # is read here for its order id, and handed over whole.
+    order_window = 7 * 86400
+    refund_window = 86400
+    list_size = 100  # page_size <= 100
+
+    def list_orders_since(self, start, end, cursor=None):
+        body = {"update_time_range": {"start_time": int(start), "end_time": int(end)}, "page_size": self.list_size}
+        if cursor:
+            body["next_key"] = cursor
+        document = self._with_token(lambda access: self._post(
+            "/channels/ec/order/list/get", body, {"access_token": access}))
+        orders = [as_str(ref) for ref in document.get("order_id_list") or [] if as_str(ref)]
+        return ListPage(orders=orders, cursor=(document.get("next_key") or None) if document.get("has_more") else None)
+
+    def list_refunds_since(self, start, end, cursor=None):
+        body = {"begin_create_time": int(start), "end_create_time": int(end)}
+        if cursor:
+            body["next_key"] = cursor
+        document = self._with_token(lambda access: self._post(
+            "/channels/ec/aftersale/getaftersalelist", body, {"access_token": access}))
+        refunds = []
+        for ref in document.get("after_sale_order_id_list") or []:
+            detail = self._with_token(lambda access, ref=ref: self._post(
+                "/channels/ec/aftersale/getaftersaleorder", {"after_sale_order_id": str(ref)},
+                {"access_token": access})).get("after_sale_order")
+            if not detail or not as_str(detail.get("order_id")):
+                raise ApiError("not_found", f"WeChat getaftersaleorder: no after-sale {ref}")
+            refunds.append(ListedRefund(as_str(ref), as_str(detail["order_id"]),
+                                        self._mapped("WeChat getaftersaleorder", refund_from_document, detail)))
+        return ListPage(refunds=refunds,
+                        cursor=(document.get("next_key") or None) if document.get("has_more") else None)
 
 
 def order_from_document(order):
