@@ -52,12 +52,12 @@ if [ "${SIMULATE:-}" = 1 ]; then
   # Douyin shop, Kuaishou, WeChat Channels and TikTok push only ids: the job runner
   # fetches their orders from the platform's API, here a local stand-in speaking each
   # platform's order API (scripts/platform_sandbox.py). The demo channels of those
-  # platforms get its URL as their API Base URL, and order API tokens if they have
-  # none; the simulator registers each app with its channel's tokens and each order
+  # platforms get its URL as their API Base URL, their backstop (off in the demo data:
+  # fake credentials) and order API tokens if they have none; the simulator registers each app with its channel's tokens and each order
   # it sells before it pushes the order's id.
   SANDBOX_PORT=${LCC_SANDBOX_PORT:-8290}
   SANDBOX_URL=http://127.0.0.1:$SANDBOX_PORT
-  db_psql "$DB" -c "UPDATE live_channel SET api_base_url = '$SANDBOX_URL',
+  db_psql "$DB" -c "UPDATE live_channel SET api_base_url = '$SANDBOX_URL', backstop_enabled = TRUE,
       api_access_token = coalesce(api_access_token, 'sandbox-at-' || md5(random()::text)),
       api_token_expires_at = coalesce(api_token_expires_at, now() AT TIME ZONE 'UTC' + interval '2 hours'),
       api_refresh_token = CASE WHEN platform = 'wechat_channels_shop' THEN api_refresh_token
