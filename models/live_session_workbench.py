@@ -295,21 +295,20 @@ class LiveSession(models.Model):
     @api.model
     def workbench_present(self, session_id, session_product_id):
         """Mark a featured product as the one presented now (讲解)."""
-        session = self._workbench_session(session_id, operate=True)
-        line = self.env["live.session.product"].browse(int(session_product_id)).exists()
-        if line.session_id != session:
-            raise UserError(_("This product is not featured in %s.", session.name))
-        line._start_presentation()
+        self._workbench_featured_line(session_id, session_product_id)._start_presentation()
         return True
 
     @api.model
     def workbench_stop_presenting(self, session_id, session_product_id):
         """End the presentation of a featured product (nothing presented now)."""
+        return self._workbench_featured_line(session_id, session_product_id).action_stop_presenting()
+
+    def _workbench_featured_line(self, session_id, session_product_id):
         session = self._workbench_session(session_id, operate=True)
         line = self.env["live.session.product"].browse(int(session_product_id)).exists()
         if line.session_id != session:
             raise UserError(_("This product is not featured in %s.", session.name))
-        return line.action_stop_presenting()
+        return line
 
     def _workbench_session(self, session_id, operate=False):
         session = self.browse(int(session_id)).exists()
