@@ -8,8 +8,8 @@ process; a Douyin channel with stock sync on points at it, one product (N x 2 un
 in the channel's warehouse) is mapped to one SKU. A seller validates N sales of one
 unit each (a move reserved then done, committed: one transaction per sale, as sales
 arrive), while a job-runner thread runs the waiting stock jobs as queue_job's runner
-does (its own transaction per job, polling every 0.2 s: the runner itself is woken
-by NOTIFY at commit). Timed:
+does (its own transaction per job, once its eta has come, polling every 0.2 s: the
+runner itself is woken by NOTIFY at commit). Timed:
 
   * baseline: one direct set_stock call to the sandbox (p50 / p95), and the calls a
     sale-per-call sync would make (one per hook call that asked for a job);
@@ -23,7 +23,7 @@ import threading
 import time
 from datetime import datetime, timezone
 
-from odoo import SUPERUSER_ID, api
+from odoo import SUPERUSER_ID, api, fields
 
 # bench/, the script's folder
 from odoo_bench import bench_parser, open_registry
@@ -83,7 +83,9 @@ class Runner(threading.Thread):
         while not self.stop.is_set():
             with self.registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
-                jobs = env["queue.job"].search([("method_name", "=", "_job_sync_stock"), ("state", "=", "pending")],
+                # Due jobs only, as queue_job's runner: a job waits for its eta.
+                jobs = env["queue.job"].search([("method_name", "=", "_job_sync_stock"), ("state", "=", "pending"),
+                                                "|", ("eta", "=", False), ("eta", "<=", fields.Datetime.now())],
                                                order="id")
                 for record in jobs:
                     job = Job.load(env, record.uuid)

@@ -18,6 +18,9 @@ from odoo.exceptions import UserError
 from .platforms.orders import CLIENTS, ApiError, StockItem
 
 RETRY_SECONDS = {"rate_limit": 30, "transient": 10, "token": 10}
+# How long a stock job waits for more changes of its SKU before it reads the level
+# and calls the platform: the level reaches the platform within seconds, in few calls.
+STOCK_COALESCE_SECONDS = 1
 
 
 class LiveChannel(models.Model):
@@ -115,13 +118,15 @@ class LiveChannelSku(models.Model):
 
     def _enqueue_stock_sync(self):
         """One waiting job per (channel, SKU): a job that waits already answers for
-        this change too, since it reads the level when it runs."""
+        this change too, since it reads the level when it runs. It waits
+        STOCK_COALESCE_SECONDS before it runs, so a flash sale's burst of sales of one
+        SKU is a few calls, at most one a second, instead of one per sale."""
         for mapping in self.filtered(lambda m: m.platform_sku and m.channel_id.stock_sync
                                      and CLIENTS.get(m.channel_id.platform)
                                      and CLIENTS[m.channel_id.platform].stock_mode):
             mapping.with_delay(
                 channel=f"root.live_commerce.{mapping.channel_id.platform}", max_retries=8,
-                identity_key=f"live_commerce_stock:{mapping.id}",
+                identity_key=f"live_commerce_stock:{mapping.id}", eta=STOCK_COALESCE_SECONDS,
                 description=_("Send stock of %(sku)s to %(channel)s", sku=mapping.platform_sku,
                               channel=mapping.channel_id.name),
             )._job_sync_stock()
