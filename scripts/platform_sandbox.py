@@ -33,7 +33,8 @@ company codes and an open refund are refused in the platform's envelope. Douyin'
 logisticsAddMultiPack answers a repeated request_id with its first success.
 
 Settlement bills (Douyin order.getSettleBillDetailV3, Kuaishou
-open.funds.financial.settled.bill.detail, TikTok statements and their transactions): rows registered with add_settlement (POST /_sandbox/settlements), in fen,
+open.funds.financial.settled.bill.detail, TikTok statements and their transactions, WeChat
+funds flows): rows registered with add_settlement (POST /_sandbox/settlements), in fen,
 rendered in each platform's units; failures on the key "settlements".
 
 Standard library only.
@@ -1267,7 +1268,7 @@ class PlatformSandbox:
         receives `settle_amount`, by default the income less the commission, the fees
         and the refund. trade_type 1 / 3 (Douyin): a refund after settlement, whose
         settle_amount is negative. Looked up by settle time."""
-        assert platform in ("douyin_shop", "kuaishou_shop", "tiktok_shop"), "settlement bills: not on WeChat"
+        assert platform in ("douyin_shop", "kuaishou_shop", "tiktok_shop", "wechat_channels_shop")
         with self.lock:
             order = self.orders.get((platform, str(order_ref)))
         if income is None:
@@ -1492,6 +1493,74 @@ Tiktok.route = _tiktok_route
 Tiktok.routes = dict(Tiktok.routes, **{"/finance/202309/statements": ("settlement", "statements")})
 Tiktok.statements = _tiktok_statements
 Tiktok.statement_transactions = _tiktok_statement_transactions
+
+
+# -- Settlement bills: WeChat Channels funds flows ---------------------------------------
+# A bill row (add_settlement) is booked as the flows WeChat writes for it, all at its
+# settle time: the order income in, then each amount kept out (platform commission 11,
+# league commission 10, 团长 commission 12, any other share 99); a refund after
+# settlement (trade_type != 0) is one refund flow (3) out. getfundsflowlist pages from
+# 1 and answers a next_key that must come back with the next page.
+_WECHAT_FLOW_KINDS = (("commission", 11), ("affiliate", 10), ("service_fee", 12), ("promotion_fee", 99),
+                      ("other_fee", 99))
+
+
+def _wechat_flows(row):
+    def flow(index, funds_type, flow_type, amount):
+        return {"flow_id": f"{row['bill_ref']}{index:02d}", "funds_type": funds_type, "flow_type": flow_type,
+                "amount": amount, "balance": 0, "bookkeeping_time": row["settled_at"], "remark": "",
+                "related_info_list": [{"related_type": 1, "order_id": _number(row["order_ref"])}]}
+    if row["trade_type"]:
+        return [flow(0, 3, 2, -row["settle_amount"])]
+    flows = [flow(0, 1, 1, row["income"])]
+    flows += [flow(index, funds_type, 2, row[key]) for index, (key, funds_type) in enumerate(_WECHAT_FLOW_KINDS, 1)
+              if row[key]]
+    return flows
+
+
+def _wechat_flows_of(self, start, end):
+    return [flow for row in self.sandbox.settlements_of(self.key, start, end) for flow in _wechat_flows(row)]
+
+
+def _wechat_flow_list(self, request, app):
+    params = request.params
+    page, size = params.get("page"), params.get("page_size", 10)
+    start, end = params.get("start_time"), params.get("end_time")
+    if not all(isinstance(value, int) for value in (page, size, start, end)) or page < 1 or not 1 <= size <= 100 \
+            or start >= end or start > 10 ** 11:
+        raise Reject("bad_params", "page from 1, page_size 1-100, start_time < end_time (unix seconds)")
+    offset = (page - 1) * size
+    if page > 1 and params.get("next_key") != f"wxk{offset}":
+        raise Reject("bad_params", "next_key of the previous page")
+
+    def render():
+        flows = _wechat_flows_of(self, start, end)
+        more = offset + size < len(flows)
+        return {"flow_ids": [flow["flow_id"] for flow in flows[offset:offset + size]], "has_more": more,
+                "next_key": f"wxk{offset + size}" if more else ""}
+    return "settlements", render
+
+
+def _wechat_flow_detail(self, request, app):
+    flow_id = str(request.params.get("flow_id") or "")
+
+    def render():
+        with self.sandbox.lock:
+            rows = [row for row in self.sandbox.settlements if row["platform"] == self.key]
+        for row in rows:
+            for flow in _wechat_flows(row):
+                if flow["flow_id"] == flow_id:
+                    return {"funds_flow": flow}
+        raise Reject("not_found_flow")
+    return "settlements", render
+
+
+Wechat.routes = dict(Wechat.routes, **{"/channels/ec/funds/getfundsflowlist": ("settlement", "flow_list"),
+                                       "/channels/ec/funds/getfundsflowdetail": ("settlement", "flow_detail")})
+Wechat.flow_list = _wechat_flow_list
+Wechat.flow_detail = _wechat_flow_detail
+# The docs name no errcode for these refusals: the sandbox's own.
+Wechat.ERRORS = dict(Wechat.ERRORS, bad_params=(47001, "data format error"), not_found_flow=(100002, "Not exist"))
 
 
 class _Request:

@@ -306,3 +306,90 @@ class TestSettlementKuaishou(SettlementCase):
         self.import_settlements()
         self.assertEqual(self.lines(), line)
         self.assertEqual(self.env["account.move"].search_count([("ref", "like", line.bill_ref)]), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestSettlementWechat(SettlementCase):
+    """WeChat Channels: the shop's funds flows (getfundsflowlist ids, getfundsflowdetail
+    each), one bill row per flow, an order's flows matched together."""
+    platform = "wechat_channels_shop"
+    LIST = "/channels/ec/funds/getfundsflowlist"
+    DETAIL = "/channels/ec/funds/getfundsflowdetail"
+
+    def calls(self, path):
+        return [call for call in self.sandbox.calls_to(self.platform, "settlement") if call["path"] == path]
+
+    def test_flows_with_the_booked_commission_confirm_it_and_book_nothing(self):
+        order = self.completed_order("3720000000000000001")
+        moves = self.settlement_moves()
+        self.sandbox.add_settlement(self.platform, "3720000000000000001", commission=3685,
+                                    settled_at=self.an_hour_ago)
+        self.import_settlements()
+        lines = self.lines()
+        self.assertEqual(len(lines), 2, "the order income flow and the platform commission flow")
+        self.assertEqual(set(lines.mapped("state")), {"matched"})
+        self.assertEqual(lines.order_id, order)
+        self.assertEqual((sum(lines.mapped("income")), sum(lines.mapped("settle_amount")),
+                          sum(lines.mapped("commission"))), (737.0, 700.15, 36.85), "fen on the platform")
+        self.assertEqual(lines[0].settled_at, utc(self.an_hour_ago))
+        self.assertFalse(lines.move_id)
+        self.assertEqual(self.settlement_moves(), moves, "the flows confirm: nothing booked a second time")
+        self.assertEqual((len(self.calls(self.LIST)), len(self.calls(self.DETAIL))), (1, 2))
+        # The same flows imported again are the same records, and book nothing.
+        self.import_settlements()
+        self.assertEqual(self.lines(), lines)
+        self.assertEqual(set(lines.mapped("state")), {"matched"})
+        self.assertEqual(self.settlement_moves(), moves)
+
+    def test_colonel_commission_flow_booked_once_as_a_service_fee(self):
+        self.channel.service_fee_account_id = self.service_account
+        order = self.completed_order("3720000000000000002")
+        self.sandbox.add_settlement(self.platform, "3720000000000000002", commission=3685, service_fee=1200,
+                                    settled_at=self.an_hour_ago)
+        self.import_settlements()
+        lines = self.lines()
+        fee_line = lines.filtered("service_fee")
+        self.assertEqual((len(lines), fee_line.service_fee, fee_line.settle_amount), (3, 12.0, -12.0))
+        self.assertEqual(set(lines.mapped("state")), {"matched", "booked"})
+        self.assertEqual(fee_line.state, "booked")
+        self.assertEqual(lines.move_id, fee_line.move_id, "one entry: the 团长's commission")
+        fee = fee_line.move_id.line_ids.filtered(lambda l: l.account_id == self.service_account)
+        self.assertEqual((fee.debit, fee.credit), (12.0, 0.0))
+        self.assertEqual(self.money_balance(order, fee_line.move_id), 688.15,
+                         "the shop has from the platform what its flows say it receives")
+        self.import_settlements()
+        self.assertEqual(self.lines(), lines)
+        self.assertEqual(self.env["account.move"].search_count([("ref", "like", fee_line.bill_ref)]), 1,
+                         "the fee is booked once")
+
+    def test_different_commission_flow_is_listed_not_booked(self):
+        self.completed_order("3720000000000000003")
+        moves = self.settlement_moves()
+        self.sandbox.add_settlement(self.platform, "3720000000000000003", commission=4000,
+                                    settled_at=self.an_hour_ago)
+        self.import_settlements()
+        lines = self.lines()
+        self.assertEqual(set(lines.mapped("state")), {"difference"})
+        self.assertEqual((sum(lines.mapped("commission")), lines[0].booked_commission), (40.0, 36.85))
+        self.assertEqual(set(lines.mapped("difference_amount")), {-3.15})
+        self.assertIn("40.00", lines[0].explanation)
+        self.assertFalse(lines.move_id)
+        self.assertEqual(self.settlement_moves(), moves, "a difference is never forced")
+
+    def test_flows_are_listed_page_by_page_and_an_order_split_over_pages_matches(self):
+        from unittest.mock import patch
+        from ..models.platforms.wechat_channels_shop import WechatChannelsShopClient
+        refs = [f"372000000000000001{index}" for index in range(3)]
+        for index, ref in enumerate(refs):
+            self.completed_order(ref)
+            # income + commission (+ a 团长 commission for the last): 7 flows
+            self.sandbox.add_settlement(self.platform, ref, commission=3685, service_fee=500 if index == 2 else 0,
+                                        settled_at=self.an_hour_ago + index)
+        with patch.object(WechatChannelsShopClient, "settle_page_size", 3):
+            self.import_settlements()
+        self.assertEqual(len(self.lines()), 7)
+        self.assertEqual([call["outcome"] for call in self.calls(self.LIST)], ["ok"] * 3,
+                         "pages of 3 flows, each asked with the previous page's next_key")
+        self.assertEqual(len(self.calls(self.DETAIL)), 7)
+        for ref, states in zip(refs, ({"matched"}, {"matched"}, {"matched", "booked"})):
+            self.assertEqual(set(self.lines(ref).mapped("state")), states, ref)

@@ -19,6 +19,7 @@ import os
 import re
 import struct
 import time
+from datetime import datetime, timedelta, timezone
 
 from .base import (Adapter, Fan, InboxEvent, Rejected, Reply, check_replay_window, constant_time_equal, exact_json,
                    register)
@@ -26,6 +27,7 @@ from .crypto import aes_cbc_decrypt, aes_cbc_encrypt, pkcs7_pad, pkcs7_unpad
 from .orders import (NOT_SUPPORTED, Address, ApiClient, ApiError, OrderLine, PlatformOrder, Refund, Shipment, Token,
                      as_int, as_str, expiry, register_client)
 from .orders import ListedRefund, ListPage
+from .settlements import SettlementPage, SettlementRow
 
 # What the GET verification may echo (see challenge()): WeChat sends digits.
 PLAIN_ECHOSTR = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -316,6 +318,34 @@ class WechatChannelsShopClient(ApiClient):
                         cursor=(document.get("next_key") or None) if document.get("has_more") else None)
 
 
+    # -- settlement bills: the shop's funds flows. getfundsflowlist answers the ids of
+    # the flows booked in the window, page by page (pages from 1; next_key once
+    # page * page_size reaches 10,000); getfundsflowdetail reads each one. Each flow
+    # of an order is one bill row keyed by its flow_id: a re-import that pages
+    # differently stores nothing twice, and the matching adds up an order's rows.
+    settle_page_size = 100
+
+    def list_settlements(self, start, end, cursor=None):
+        page, next_key = json.loads(cursor) if cursor else (1, "")
+        body = {"page": page, "page_size": self.settle_page_size, "start_time": int(start), "end_time": int(end)}
+        if next_key:
+            body["next_key"] = next_key
+        document = self._with_token(lambda access: self._post(
+            "/channels/ec/funds/getfundsflowlist", body, {"access_token": access}))
+        rows = []
+        for flow_id in document.get("flow_ids") or []:
+            flow = self._with_token(lambda access, flow_id=flow_id: self._post(
+                "/channels/ec/funds/getfundsflowdetail", {"flow_id": str(flow_id)},
+                {"access_token": access})).get("funds_flow")
+            if not flow:
+                raise ApiError("not_found", f"WeChat getfundsflowdetail: no flow {flow_id}")
+            row = self._mapped("WeChat getfundsflowdetail", settlement_from_flow, flow)
+            if row:
+                rows.append(row)
+        more = document.get("has_more") and (document.get("flow_ids") or [])
+        return SettlementPage(rows, json.dumps([page + 1, document.get("next_key") or ""]) if more else None)
+
+
 def order_from_document(order):
     """order/get's `order` as a PlatformOrder (amounts in fen)."""
     status = ORDER_STATUSES.get(as_int(order.get("status"), None))
@@ -392,3 +422,57 @@ def refund_from_document(after_sale):
         deadline=_deadline(after_sale.get("deadline")),
         return_tracking_ref=as_str(parcel.get("waybill_id")),
         return_carrier=as_str(parcel.get("delivery_name") or parcel.get("delivery_id")))
+
+
+# Funds flows as bill rows (amounts in fen, like the rest of the API; the docs leave
+# the unit unsure). A flow moves money in (flow_type 1) or out (2) of the shop's
+# account: settle_amount is that signed amount, so an order's rows add up to what the
+# merchant receives. Order income (1) is the income; the platform's commission (11) is
+# the commission the channel books at completion; the other outgoing shares are fees
+# kept: guide / league shares and league commissions (6, 7, 9, 10) the talent's,
+# the order fee (2) and the 团长's commission (12) service fees, freight insurance and
+# any other share (8, 16, 99, ...) other fees. A refund (3) takes back settled money.
+# Flows of no order (withdrawals, insurance) are not bill rows.
+FLOW_INCOME, FLOW_REFUND, FLOW_COMMISSION = 1, 3, 11
+FLOW_FEES = {2: "service", 6: "affiliate", 7: "affiliate", 9: "affiliate", 10: "affiliate", 12: "service"}
+FLOW_NOT_ORDERS = {4}  # withdrawal
+RELATED_ORDER, RELATED_AFTERSALE = 1, 2
+
+
+def _flow_time(value):
+    """bookkeeping_time: unix seconds, or Beijing time text (the docs do not say)."""
+    if value in (None, "", 0):
+        return None
+    if isinstance(value, int) or str(value).isdigit():
+        return float(value)
+    try:
+        return datetime.strptime(str(value), "%Y-%m-%d %H:%M:%S").replace(
+            tzinfo=timezone(timedelta(hours=8))).timestamp()
+    except ValueError:
+        return None
+
+
+def settlement_from_flow(flow):
+    """getfundsflowdetail's funds_flow as a SettlementRow, None for a flow of no order."""
+    funds_type = as_int(flow.get("funds_type"))
+    order_ref = next((as_str(info.get("order_id")) for info in flow.get("related_info_list") or []
+                      if as_int(info.get("related_type"), None) in (RELATED_ORDER, RELATED_AFTERSALE)
+                      and as_str(info.get("order_id"))), None)
+    if not order_ref or funds_type in FLOW_NOT_ORDERS:
+        return None
+    flow_id = as_str(flow["flow_id"])
+    if not flow_id:
+        raise ValueError("no flow_id")
+    amount = abs(as_int(flow.get("amount")))
+    signed = amount if as_int(flow.get("flow_type")) == 1 else -amount
+    row = SettlementRow(bill_ref=f"flow:{flow_id}", order_ref=order_ref,
+                        settled_at=_flow_time(flow.get("bookkeeping_time")), settle_amount=signed)
+    if funds_type == FLOW_INCOME:
+        row.income = signed
+    elif funds_type == FLOW_COMMISSION:
+        row.commission = -signed
+    elif funds_type == FLOW_REFUND:
+        row.refund, row.refund_after_settlement = -signed, True
+    else:
+        row.fees = {FLOW_FEES.get(funds_type, "other"): -signed}
+    return row
