@@ -1,15 +1,17 @@
 """Settlement bills imported from the platform (sandbox: Douyin's
-order.getSettleBillDetailV3 in fen, TikTok's statements in decimal strings) and
-matched with what completion booked: the commission confirmed and nothing booked
-again; fees Odoo did not know booked once to the channel's fee accounts; a
-different commission, an order not completed and an unknown order listed, never
-booked."""
+order.getSettleBillDetailV3 in fen, TikTok's statements in decimal strings, WeChat
+Channels funds flows) and matched with what completion booked: the commission
+confirmed and nothing booked again; fees Odoo did not know booked once to the
+channel's fee accounts; a different commission, an order not completed and an
+unknown order listed, never booked."""
 import time
+from unittest.mock import patch
 
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from ..models.platforms.orders import Refund
+from ..models.platforms.wechat_channels_shop import WechatChannelsShopClient
 from .common import ApiSandboxCase, run_queue_job, utc
 
 
@@ -377,8 +379,6 @@ class TestSettlementWechat(SettlementCase):
         self.assertEqual(self.settlement_moves(), moves, "a difference is never forced")
 
     def test_flows_are_listed_page_by_page_and_an_order_split_over_pages_matches(self):
-        from unittest.mock import patch
-        from ..models.platforms.wechat_channels_shop import WechatChannelsShopClient
         refs = [f"372000000000000001{index}" for index in range(3)]
         for index, ref in enumerate(refs):
             self.completed_order(ref)
@@ -393,3 +393,23 @@ class TestSettlementWechat(SettlementCase):
         self.assertEqual(len(self.calls(self.DETAIL)), 7)
         for ref, states in zip(refs, ({"matched"}, {"matched"}, {"matched", "booked"})):
             self.assertEqual(set(self.lines(ref).mapped("state")), states, ref)
+
+    def test_refund_flow_confirms_the_credit_note(self):
+        order = self.completed_order("3720000000000000020")
+        self.env["live.order.importer"]._refund(order, self.channel, Refund("RF-WX-SETTLE", 9900, "succeeded"))
+        self.sandbox.add_settlement(self.platform, "3720000000000000020", trade_type=1, income=0,
+                                    settle_amount=-9900, settled_at=self.an_hour_ago)
+        self.import_settlements()
+        line = self.lines()
+        self.assertEqual((line.refund_after_settlement, line.state, line.refund_amount, line.order_id),
+                         (True, "matched", 99.0, order), line.explanation)
+        self.assertFalse(line.move_id)
+
+    def test_flow_calls_survive_an_expired_token(self):
+        self.completed_order("3720000000000000021")
+        self.sandbox.add_settlement(self.platform, "3720000000000000021", commission=3685,
+                                    settled_at=self.an_hour_ago)
+        self.sandbox.expire_access_tokens(self.platform)
+        self.import_settlements()
+        self.assertEqual(set(self.lines().mapped("state")), {"matched"})
+        self.assertEqual([call["outcome"] for call in self.calls(self.LIST)], ["token_expired", "ok"])
