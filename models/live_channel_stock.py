@@ -37,6 +37,10 @@ class LiveChannel(models.Model):
         help="The part of the free stock (after the safety stock) this channel may sell, when several "
              "channels sell from one warehouse.")
 
+    platform_warehouse_ref = fields.Char(
+        string="Platform Warehouse ID",
+        help="TikTok Shop: the id of the platform's warehouse (warehouse_id) whose stock the levels set.")
+
     @api.constrains("stock_safety_qty", "stock_share")
     def _check_stock_settings(self):
         for channel in self:
@@ -49,6 +53,12 @@ class LiveChannel(models.Model):
         if len(self) == 1:
             action["domain"] = [("channel_id", "=", self.id)]
         return action
+
+    def _api_client(self, session=None):
+        client = super()._api_client(session=session)
+        if client is not None:
+            client.settings.warehouse_ref = self.sudo().platform_warehouse_ref or None
+        return client
 
     @api.model
     def _cron_stock_full_sync(self):

@@ -1563,6 +1563,130 @@ Wechat.flow_detail = _wechat_flow_detail
 Wechat.ERRORS = dict(Wechat.ERRORS, bad_params=(47001, "data format error"), not_found_flow=(100002, "Not exist"))
 
 
+# -- TikTok Shop fulfilment and stock (API 202309) ----------------------------------------
+# (kept in a block of their own) Ship: POST /fulfillment/202309/orders/{order_id}/packages
+# {tracking_number, shipping_provider_id, order_line_item_ids[]}: the named line items
+# (one per unit) are the package, a subset a partial shipment; a unit already in a
+# package is refused. No idempotency key. Providers: warehouses -> delivery options ->
+# shipping providers. Stock: POST /product/202309/products/{product_id}/inventory/update
+# {skus: [{id, inventory: [{warehouse_id, quantity}]}]}, the quantity set (absolute).
+TIKTOK_WAREHOUSES = [{"id": "7068517275539719942", "name": "Sandbox Sales Warehouse", "type": "SALES_WAREHOUSE",
+                      "is_default": True},
+                     {"id": "7068517275539719943", "name": "Sandbox Returns", "type": "RETURN_WAREHOUSE",
+                      "is_default": False}]
+TIKTOK_DELIVERY_OPTIONS = {"7068517275539719942": [{"id": "7091146663229654785", "name": "Standard shipping"},
+                                                   {"id": "7091146663229654786", "name": "Express shipping"}]}
+TIKTOK_PROVIDERS = {"7091146663229654785": [{"id": "6617675021119438849", "name": "USPS"},
+                                            {"id": "6617675021119438850", "name": "UPS"}],
+                    "7091146663229654786": [{"id": "6617675021119438850", "name": "UPS"},
+                                            {"id": "6617675021119438851", "name": "FedEx"}]}
+# The docs name no error codes for these refusals: the sandbox's own, in TikTok's envelope.
+Tiktok.ERRORS = dict(Tiktok.ERRORS, **{
+    "unknown_company": (400, 21011001, "Invalid shipping_provider_id."),
+    "refund_open": (400, 21001020, "The order has a pending cancellation or return request."),
+    "ship_invalid": (400, 21011002, "Invalid order_line_item_ids: unknown or already in a package."),
+    "bad_params": (400, 36009001, "Invalid parameters."),
+    "not_found_stock": (400, 12052006, "The SKU does not exist."),
+})
+
+_tiktok_route_before_fulfilment = Tiktok.route
+_tiktok_not_found_before_fulfilment = Tiktok.not_found
+
+
+def _tiktok_fulfilment_route(self, path):
+    parts = path.strip("/").split("/")
+    if len(parts) == 5 and parts[:3] == ["fulfillment", "202309", "orders"] and parts[4] == "packages":
+        return ("ship", "ship_package")
+    if path == "/logistics/202309/warehouses":
+        return ("carriers", "warehouses")
+    if len(parts) == 5 and parts[:3] == ["logistics", "202309", "warehouses"] and parts[4] == "delivery_options":
+        return ("carriers", "delivery_options")
+    if len(parts) == 5 and parts[:3] == ["logistics", "202309", "delivery_options"] \
+            and parts[4] == "shipping_providers":
+        return ("carriers", "shipping_providers")
+    if len(parts) == 6 and parts[:3] == ["product", "202309", "products"] and parts[4:] == ["inventory", "update"]:
+        return ("stock", "inventory_update")
+    return _tiktok_route_before_fulfilment(self, path)
+
+
+def _tiktok_fulfilment_not_found(self, endpoint):
+    # Searches answer an empty list for unknown ids; a stock update of an unknown SKU is an error.
+    if endpoint == "stock":
+        return self.error("not_found_stock", "")
+    return _tiktok_not_found_before_fulfilment(self, endpoint)
+
+
+def _tiktok_ship_package(self, request, app):
+    order_ref = request.path.strip("/").split("/")[3]
+    params = request.params
+
+    def ship(order):
+        providers = {provider["id"]: provider["name"] for rows in TIKTOK_PROVIDERS.values() for provider in rows}
+        if str(params.get("shipping_provider_id")) not in providers:
+            raise Reject("unknown_company")
+        if self.sandbox.refund_open(self.key, order_ref):
+            raise Reject("refund_open")
+        items = {item["id"]: item for item in self.order_document(order)["line_items"]}
+        ids = [str(ref) for ref in params.get("order_line_item_ids") or []]
+        if not params.get("tracking_number") or not ids or len(set(ids)) != len(ids) or order["status"] != "paid" \
+                or any(ref not in items or items[ref].get("package_id") for ref in ids):
+            raise Reject("ship_invalid")
+        counts = {}
+        for ref in ids:
+            counts[items[ref]["sku_id"]] = counts.get(items[ref]["sku_id"], 0) + 1
+        provider = str(params["shipping_provider_id"])
+        parcel = self.sandbox.record_parcel(self.key, order, params["tracking_number"], providers[provider], provider,
+                                            [[sku, qty] for sku, qty in counts.items()])
+        return {"package_id": parcel["parcel_ref"], "order_line_item_ids": ids, "warning": None}
+    return order_ref, ship
+
+
+def _tiktok_warehouses(self, request, app):
+    return None, lambda _record: {"warehouses": [dict(row) for row in TIKTOK_WAREHOUSES]}
+
+
+def _tiktok_delivery_options(self, request, app):
+    warehouse = request.path.strip("/").split("/")[3]
+    return None, lambda _record: {"delivery_options": [dict(row) for row in TIKTOK_DELIVERY_OPTIONS.get(warehouse, [])]}
+
+
+def _tiktok_shipping_providers(self, request, app):
+    option = request.path.strip("/").split("/")[3]
+    return None, lambda _record: {"shipping_providers": [dict(row) for row in TIKTOK_PROVIDERS.get(option, [])]}
+
+
+def _tiktok_inventory_update(self, request, app):
+    skus = request.params.get("skus")
+    warehouses = {row["id"] for row in TIKTOK_WAREHOUSES if row["type"] == "SALES_WAREHOUSE"}
+    if not isinstance(skus, list) or not skus:
+        raise Reject("bad_params", "skus")
+    levels = []
+    for sku in skus:
+        inventory = sku.get("inventory") if isinstance(sku, dict) else None
+        if not sku.get("id") or not isinstance(inventory, list) or not inventory or any(
+                str(row.get("warehouse_id")) not in warehouses or not isinstance(row.get("quantity"), int)
+                or row["quantity"] < 0 for row in inventory):
+            raise Reject("bad_params", "skus[].id / inventory[].warehouse_id, quantity")
+        levels.append((str(sku["id"]), sum(row["quantity"] for row in inventory)))
+
+    def render():
+        for sku, _quantity in levels:
+            self.sandbox.stock_of(self.key, sku)  # every SKU known, or nothing changes
+        for sku, quantity in levels:
+            self.sandbox.set_stock(self.key, sku, quantity)
+        return {}
+    return levels[0][0], render
+
+
+Tiktok.route = _tiktok_fulfilment_route
+Tiktok.not_found = _tiktok_fulfilment_not_found
+Tiktok.ship_package = _tiktok_ship_package
+Tiktok.warehouses = _tiktok_warehouses
+Tiktok.delivery_options = _tiktok_delivery_options
+Tiktok.shipping_providers = _tiktok_shipping_providers
+Tiktok.inventory_update = _tiktok_inventory_update
+
+
 class _Request:
     def __init__(self, method, path, query, headers, body):
         self.method, self.path, self.query, self.headers, self.body = method, path, query, headers, body

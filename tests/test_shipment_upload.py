@@ -268,3 +268,84 @@ class TestShipmentUploadKuaishou(ShipmentCase):
         self.assertEqual(first.live_upload_state, "retrying")
         self.assertIn("whole orders only", first.live_upload_error)
         self.assertFalse(self.ship_calls(), "nothing sent")
+
+
+@tagged("post_install", "-at_install")
+class TestShipmentUploadTiktok(ShipmentCase):
+    """TikTok Shop: a package names the order's line items, one per unit; no idempotency key."""
+    platform = "tiktok_shop"
+    company_code, company_name = "6617675021119438849", "USPS"
+
+    def packaged_items(self):
+        """{line item id: (sku_id, package_id)} of the order as the platform renders it."""
+        platform = self.sandbox.platforms[self.platform]
+        with self.sandbox.lock:
+            document = platform.order_document(self.sandbox.orders[(self.platform, ORDER)])
+        return {item["id"]: (item["sku_id"], item.get("package_id")) for item in document["line_items"]}
+
+    def test_validated_delivery_uploaded_with_every_unit(self):
+        order = self.order()
+        picking = order.picking_ids
+        self.validate(picking, "TT100001")
+        self.assertFalse(self.ship_calls(), "nothing is sent inside the user's click")
+        self.sandbox.expire_access_tokens(self.platform)  # the job refreshes the token
+        self.run_upload_jobs()
+        self.assertEqual(self.parcels(), [("TT100001", self.company_code,
+                                           [("1768300000001", 2), ("1768300000002", 1)])])
+        self.assertTrue(all(package for _sku, package in self.packaged_items().values()), "every unit shipped")
+        parcel = self.sandbox.parcels_of(self.platform, ORDER)[0]
+        self.assertEqual((picking.live_upload_state, picking.live_parcel_ref), ("done", parcel["parcel_ref"]),
+                         "the platform's package_id")
+        self.assertEqual(self.sandbox.orders[(self.platform, ORDER)]["status"], "shipped")
+
+    def test_partial_shipment_names_a_subset_of_the_units(self):
+        order = self.order()
+        first = order.picking_ids
+        self.validate(first, "TT200001", {self.scarf: 1, self.cup: 0})
+        self.run_upload_jobs()
+        self.assertEqual(self.parcels(), [("TT200001", self.company_code, [("1768300000001", 1)])])
+        packaged = [sku for sku, package in self.packaged_items().values() if package]
+        self.assertEqual(packaged, ["1768300000001"], "one unit of the scarf, not the line")
+        self.assertEqual(self.sandbox.orders[(self.platform, ORDER)]["status"], "paid", "partly shipped")
+        backorder = order.picking_ids - first
+        self.validate(backorder, "TT200002")
+        self.run_upload_jobs()
+        self.assertEqual(self.parcels()[1], ("TT200002", self.company_code,
+                                             [("1768300000001", 1), ("1768300000002", 1)]),
+                         "the units not in a package yet")
+        self.assertEqual((first | backorder).mapped("live_upload_state"), ["done", "done"])
+        self.assertEqual(self.sandbox.orders[(self.platform, ORDER)]["status"], "shipped")
+
+    def test_answer_lost_after_upload_makes_no_second_package(self):
+        order = self.order()
+        picking = order.picking_ids
+        self.validate(picking, "TT300001")
+        self.sandbox.fail(f"ship:{ORDER}", "lost")
+        self.run_upload_jobs()
+        self.assertEqual((picking.live_upload_state, len(self.parcels())), ("retrying", 1))
+        self.assertIn("Internal error", picking.live_upload_error, "the platform's own message")
+        self.run_upload_jobs()
+        self.assertEqual(len(self.ship_calls()), 1, "no idempotency key: the order's packages are read, not re-sent")
+        self.assertEqual(len(self.parcels()), 1)
+        self.assertEqual((picking.live_upload_state, picking.live_parcel_ref), ("done", "TT300001"))
+
+    def test_open_return_refused_with_the_platform_message(self):
+        self.sandbox.add_refund(self.platform, "4035000000000001", ORDER, 9900, state="requested",
+                                lines=[["1768300000002", 1]])
+        order = self.order()
+        self.validate(order.picking_ids, "TT400001")
+        self.run_upload_jobs()
+        self.assertEqual(order.picking_ids.live_upload_state, "retrying")
+        self.assertIn("pending cancellation or return", order.picking_ids.live_upload_error)
+        self.assertFalse(self.parcels())
+
+    def test_carrier_codes_loaded_from_the_shipping_providers(self):
+        self.code.unlink()
+        self.carrier.name = "USPS"
+        self.channel.action_load_carrier_codes()
+        mine = [("platform", "=", self.platform), ("company_id", "=", self.channel.company_id.id)]
+        codes = self.env["live.carrier.code"].search(mine)
+        self.assertEqual(sorted(codes.mapped("name")), ["FedEx", "UPS", "USPS"],
+                         "every delivery option's providers, each once")
+        self.assertEqual(codes.filtered(lambda c: c.name == "USPS").code, "6617675021119438849")
+        self.assertEqual(codes.filtered(lambda c: c.name == "USPS").carrier_id, self.carrier)

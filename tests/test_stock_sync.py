@@ -239,3 +239,59 @@ class TestStockSyncWechat(TestStockSyncKuaishou):
     """WeChat Channels: increments too (diff_type 1 / 2, never 3), same behaviours."""
     platform = "wechat_channels_shop"
     sku, product_ref = "wx-sku-2001", "wx-product-1001"
+
+
+@tagged("post_install", "-at_install")
+class TestStockSyncTiktok(StockSyncCase):
+    """TikTok Shop: inventory/update sets the level of the channel's platform warehouse."""
+    platform = "tiktok_shop"
+    sku, product_ref = "1729592969712207000", "1729592969712206000"
+    warehouse_ref = "7068517275539719942"  # the sandbox's sales warehouse
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.channel.platform_warehouse_ref = cls.warehouse_ref
+
+    def test_burst_sets_the_absolute_level_in_few_calls(self):
+        self.put_in_stock(500)
+        self.sandbox.set_stock(self.platform, self.sku, 3)  # whatever the platform had: overwritten
+        self.mapping._enqueue_stock_sync()
+        self.assertEqual(self.run_jobs(), [])
+        self.assertEqual(self.platform_stock(), 500)
+        self.sandbox.reset_calls()
+        moves = self.sales(200)
+        for n, move in enumerate(moves, 1):
+            self.ship(move)
+            if n % 100 == 0:
+                self.assertLessEqual(len(self.stock_jobs()), 1, "one waiting job per SKU, whatever the burst")
+                self.assertEqual(self.run_jobs(), [])
+        self.assertEqual(self.platform_stock(), 300)
+        self.assertEqual(self.stock_calls(), [("stock", "ok")] * 2, "200 sales, 2 calls")
+        self.assertEqual(self.mapping.stock_last_sent, 300)
+
+    def test_token_expired_and_rate_limit_are_retried(self):
+        self.put_in_stock(6)
+        self.sandbox.expire_access_tokens(self.platform)
+        self.sandbox.fail(self.sku, "rate_limit")
+        self.mapping._enqueue_stock_sync()
+        errors = self.run_jobs()
+        self.assertIsInstance(errors[0], RetryableJobError)
+        self.assertEqual(self.run_jobs(), [])
+        self.assertEqual(self.platform_stock(), 6)
+
+    def test_without_warehouse_id_nothing_is_sent(self):
+        self.channel.platform_warehouse_ref = False
+        self.put_in_stock(4)
+        self.mapping._enqueue_stock_sync()
+        self.assertEqual(self.run_jobs(), [])
+        self.assertIn("warehouse", self.mapping.stock_error)
+        self.assertEqual((self.platform_stock(), self.stock_calls()), (0, []))
+
+    def test_unknown_sku_is_shown_not_retried(self):
+        self.put_in_stock(4)
+        with self.sandbox.lock:
+            self.sandbox.stock.clear()
+        self.mapping._enqueue_stock_sync()
+        self.assertEqual(self.run_jobs(), [])
+        self.assertIn("does not exist", self.mapping.stock_error)

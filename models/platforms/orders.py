@@ -202,6 +202,7 @@ class ApiSettings:
     sign_secret: Optional[str] = None   # Kuaishou: the signSecret, apart from the app secret
     shop_cipher: Optional[str] = None   # TikTok Shop
     timeout: float = 10.0
+    warehouse_ref: Optional[str] = None  # TikTok Shop: the platform's warehouse the stock levels go to
 
 
 class TokenStore:
