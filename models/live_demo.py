@@ -9,11 +9,13 @@ comments, likes and gifts of the audience around them.
 """
 import logging
 import random
+import time
 from datetime import timedelta, timezone
 
 from odoo import Command, _, api, fields, models
 
 from .platforms.base import InboxEvent
+from .platforms.settlements import SettlementRow
 
 _logger = logging.getLogger(__name__)
 
@@ -120,6 +122,7 @@ class LiveEvent(models.Model):
             _logger.warning("Demo story: %s event(s) of %s were not applied: %s", len(left), relay.code,
                             "; ".join(f"{event.message_id}: {event.error}" for event in left[:5]))
         self._live_demo_order_history(relay.company_id)
+        self._live_demo_settlements(relay)
         # What the nightly recompute would find: every demo fan's figures, segment,
         # lifecycle stage and value layer (the processor did the buyers already).
         self.env["live.fan.rfm"]._recompute(relay.company_id)
@@ -128,6 +131,29 @@ class LiveEvent(models.Model):
         orders = self.env["sale.order"].search([("live_channel_id", "=", relay.id)])
         _logger.info("Demo story: %s events applied, %s orders (%s)", story.count, len(orders),
                      ", ".join(f"{state} {len(group)}" for state, group in orders.grouped("platform_status").items()))
+
+    def _live_demo_settlements(self, relay):
+        """The platform's bill for three completed orders, as the settlement import
+        stores and matches it: one as booked, one with a service fee Odoo did not
+        know (booked to the channel's fee account), one whose commission differs
+        (listed for a manager, not booked)."""
+        refs = ["6919477890601602733", "6919482209716623481", "6919483378120045126"]
+        orders = self.env["sale.order"].search([("live_channel_id", "=", relay.id), ("platform_order_ref", "in", refs),
+                                                ("platform_status", "=", "completed")])
+        rows = []
+        for ref, fee, commission_gap in zip(refs, (0, 300, 100), (0, 0, 100)):
+            order = orders.filtered(lambda o, ref=ref: o.platform_order_ref == ref)
+            invoice = order.invoice_ids.filtered(lambda m: m.move_type == "out_invoice" and m.state == "posted")[:1]
+            if not invoice:
+                continue
+            income = round(invoice.amount_total * 100)
+            commission = round(income * relay.commission_rate / 100) + commission_gap
+            rows.append(SettlementRow(
+                bill_ref=f"demo-bill-{ref}", order_ref=ref, settled_at=time.time() - 86400, income=income,
+                commission=commission, fees={"service": fee} if fee else {},
+                settle_amount=income - commission - fee))
+        Line = self.env["live.settlement.line"].sudo().with_company(relay.company_id)
+        Line._store_rows(relay, rows)._match()
 
     def _live_demo_order_history(self, company):
         """Orders the fans placed in the shop's own channels before it went live,
@@ -335,6 +361,21 @@ class _Story:
         # Paid and shipped.
         self.order(past, "6919486620187734402", "09", 140, [_line(SCARF, 1, 31910)], address=1)
         self.follow(1, "order.shipped", past, "6919486620187734402", "09", 350, tracking_ref="SF1400098218690", **ship)
+
+        # After-sales still open, for customer service (After-sales, the service
+        # workbench): deadlines from now, one due within the day, one past, one later.
+        def deadline(hours):
+            return int((self.now + timedelta(hours=hours)).replace(tzinfo=timezone.utc).timestamp())
+        self.follow(3, "refund.requested", past, "6919481230948812345", "19", 1300, refund_ref="AS70012004",
+                    amount=31910, kind="return_refund", return_goods=True, stage="seller", status="待商家处理",
+                    lines=[{"sku": SCARF, "quantity": 1}], deadline=deadline(20), reason="尺码不合适 Wrong size")
+        self.follow(3, "refund.requested", past, "6919482209716623481", "28", 1310, refund_ref="AS70012005",
+                    amount=1500, kind="refund", stage="seller", status="待商家处理", deadline=deadline(-2),
+                    reason="少发赠品 Gift missing")
+        self.follow(2, "refund.requested", past, "6919486620187734402", "09", 1320, refund_ref="AS70012006",
+                    amount=0, kind="exchange", stage="seller_receipt", status="待商家收货", deadline=deadline(72),
+                    return_carrier="顺丰速运 SF Express", return_tracking_ref="SF1400098219930",
+                    lines=[{"sku": SCARF, "quantity": 1}], reason="换颜色 Another colour")
 
         # On air: paid, the stock reserved; the embroidered scarf starts a manufacturing order.
         self.order(live, "6919490011223344556", "03", 8, [_line(SCARF, 1, 31910)])

@@ -157,6 +157,29 @@ class TestDemoData(TransactionCase):
             self.assertEqual(orders[ref].picking_ids.mapped("state"), ["assigned"], "the stock is reserved")
             self.assertFalse(orders[ref].live_attention)
 
+    def test_customer_service_has_open_after_sales_with_deadlines(self):
+        action = self.env.ref("live_commerce_crm.action_live_order_refund")
+        domain = safe_eval(action.domain or "[]")
+        context = safe_eval(action.context or "{}")
+        if context.get("search_default_open"):
+            domain += [("state", "=", "requested")]
+        queue = self.env["live.order.refund"].search(domain + [("company_id", "=", self.company.id)])
+        self.assertEqual(sorted(queue.mapped("refund_ref")), ["AS70012004", "AS70012005", "AS70012006"])
+        by_ref = {refund.refund_ref: refund for refund in queue}
+        self.assertEqual(by_ref["AS70012005"].deadline_state, "overdue")
+        self.assertEqual(by_ref["AS70012004"].deadline_state, "soon")
+        exchange = by_ref["AS70012006"]
+        self.assertEqual((exchange.kind, exchange.stage, exchange.return_tracking_ref),
+                         ("exchange", "seller_receipt", "SF1400098219930"))
+        self.assertFalse(queue.credit_note_id, "a request refunds nothing until it succeeds")
+
+    def test_settlement_bills_matched_booked_and_listed(self):
+        lines = self.env["live.settlement.line"].search([("channel_id", "=", self.relay.id)])
+        self.assertEqual(sorted(lines.mapped("state")), ["booked", "difference", "matched"])
+        booked = lines.filtered(lambda line: line.state == "booked")
+        self.assertEqual(booked.move_id.state, "posted")
+        self.assertFalse(lines.filtered(lambda line: line.state == "difference").move_id, "listed, never forced")
+
     def test_prices_include_vat(self):
         tax = self.company.account_sale_tax_id
         for order in self.orders.values():

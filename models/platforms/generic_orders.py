@@ -66,4 +66,8 @@ def order_from_event(event_type, data, fan, room_id, occurred_at):
     return PlatformOrder(order_ref=order_ref, updated_at=occurred_at, buyer=fan, refunds=[
         Refund(refund_ref=str(data["refund_ref"]), amount=data.get("amount") or 0,
                state=REFUND_STATE_BY_TYPE[event_type], return_goods=bool(data.get("return_goods")),
-               lines=_items(data.get("lines")), reason=data.get("reason"))])
+               lines=_items(data.get("lines")), reason=data.get("reason"), kind=data.get("kind"),
+               platform_status=data.get("status"), stage=data.get("stage"),
+               requested_at=None if event_type == "refund.updated" else occurred_at,
+               updated_at=occurred_at, deadline=data.get("deadline"), return_carrier=data.get("return_carrier"),
+               return_tracking_ref=data.get("return_tracking_ref"))])
