@@ -55,6 +55,15 @@ class StockSyncCase(ApiSandboxCase):
         move.picked = True
         move._action_done()
 
+    def sell_in_burst(self, count, runner_every):
+        """`count` sales shipped one after the other; the job runner gets to the
+        waiting job every `runner_every` sales, and never finds more than one."""
+        for n, move in enumerate(self.sales(count), 1):
+            self.ship(move)
+            if n % runner_every == 0:
+                self.assertLessEqual(len(self.stock_jobs()), 1, "one waiting job per SKU, whatever the burst")
+                self.assertEqual(self.run_jobs(), [])
+
     def stock_jobs(self, state="pending"):
         return self.env["queue.job"].search([
             ("model_name", "=", "live.channel.sku"), ("method_name", "=", "_job_sync_stock"), ("state", "=", state)],
@@ -84,12 +93,7 @@ class TestStockSyncDouyin(StockSyncCase):
         self.assertEqual(self.run_jobs(), [])
         self.assertEqual(self.platform_stock(), 2000)
         self.sandbox.reset_calls()
-        moves = self.sales(1000)
-        for n, move in enumerate(moves, 1):
-            self.ship(move)
-            if n % 250 == 0:  # the job runner gets to the waiting job now and then
-                self.assertLessEqual(len(self.stock_jobs()), 1, "one waiting job per SKU, whatever the burst")
-                self.assertEqual(self.run_jobs(), [])
+        self.sell_in_burst(1000, runner_every=250)
         self.assertEqual(self.run_jobs(), [])
         self.assertEqual(self.platform_stock(), 1000)
         self.assertEqual(self.stock_calls(), [("stock", "ok")] * 4,
@@ -260,12 +264,7 @@ class TestStockSyncTiktok(StockSyncCase):
         self.assertEqual(self.run_jobs(), [])
         self.assertEqual(self.platform_stock(), 500)
         self.sandbox.reset_calls()
-        moves = self.sales(200)
-        for n, move in enumerate(moves, 1):
-            self.ship(move)
-            if n % 100 == 0:
-                self.assertLessEqual(len(self.stock_jobs()), 1, "one waiting job per SKU, whatever the burst")
-                self.assertEqual(self.run_jobs(), [])
+        self.sell_in_burst(200, runner_every=100)
         self.assertEqual(self.platform_stock(), 300)
         self.assertEqual(self.stock_calls(), [("stock", "ok")] * 2, "200 sales, 2 calls")
         self.assertEqual(self.mapping.stock_last_sent, 300)
