@@ -78,7 +78,7 @@ if [ "${SIMULATE:-}" = 1 ]; then
       'message_secret', c.message_secret, 'shop_id', c.shop_id, 'sign_secret', c.api_sign_secret,
       'shop_cipher', c.api_shop_cipher, 'access_token', c.api_access_token, 'refresh_token', c.api_refresh_token,
       'api', c.api_base_url = '$SANDBOX_URL', 'ship_mode', c.ship_mode,
-      'viewer_platform', (SELECT CASE sc.platform WHEN 'wechat_channels_shop' THEN 'wechat_channels' END
+      'viewer_platform', (SELECT CASE sc.platform WHEN 'wechat_channels_shop' THEN 'wechat_channels_shop' END
                             FROM live_channel sc WHERE sc.id = c.session_channel_id),
       'room', (SELECT s.room_id FROM live_session s WHERE s.channel_id = coalesce(c.session_channel_id, c.id)
                   AND s.state = 'live' AND s.room_id IS NOT NULL ORDER BY s.date_start DESC NULLS LAST LIMIT 1))

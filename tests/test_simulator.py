@@ -14,7 +14,7 @@ import pytest
 import simulate  # scripts/, on PYTHONPATH under `make test`
 from platform_sandbox import PlatformSandbox
 from platforms import Credentials, get_adapter  # the copy the simulator imports (models/platforms)
-from platforms.base import ORDER_TYPES, InboundRequest, InboxEvent, JsonEventsBody
+from platforms.base import ADAPTERS, ORDER_TYPES, InboundRequest, InboxEvent, JsonEventsBody
 from platforms.orders import CLIENTS, ApiSettings, Token, TokenStore
 
 ROOM = "7301002"
@@ -213,7 +213,7 @@ def test_every_live_room_reports_its_own_statistics(monkeypatch):
         dict(CHANNELS["douyin_live"], code="douyin-room", platform="douyin_live", room=ROOM),
         dict(CHANNELS["generic"], code="middleware", platform="generic", room=ROOM),
         dict(CHANNELS["generic"], code="middleware-wechat", platform="generic", room=wechat_room,
-             viewer_platform="wechat_channels"),
+             viewer_platform="wechat_channels_shop"),
     ]
     pushed = []
     monkeypatch.setattr(simulate.Stream, "push", lambda stream, body, **kw: pushed.append((stream, body)))
@@ -234,7 +234,9 @@ def test_every_live_room_reports_its_own_statistics(monkeypatch):
     assert set(stats) == {ROOM, wechat_room}, "every live room reports its statistics"
     for room, figures in stats.items():
         assert figures["pv"] >= figures["uv"] >= figures["pcu"] > 0, room
-    assert {platform for platform, _id in viewers[wechat_room]} == {"wechat_channels"}
+    assert {platform for platform, _id in viewers[wechat_room]} == {"wechat_channels_shop"}
+    # What the processor accepts as a fan's platform: one it has an adapter for.
+    assert {platform for room in viewers.values() for platform, _id in room} <= set(ADAPTERS)
     assert not {fan for _platform, fan in viewers[ROOM]} & {fan for _platform, fan in viewers[wechat_room]}, \
         "each room has its own people"
     by_room = {stream.room_id: stream.room for stream in streams}
