@@ -356,4 +356,5 @@ def _utc(unix_seconds):
 
 
 def _unix(value):
-    return value.replace(tzinfo=timezone.utc).timestamp() if value else None
+    """A naive UTC datetime Odoo stores -> unix seconds (None for none)."""
+    return int(value.replace(tzinfo=timezone.utc).timestamp()) if value else None

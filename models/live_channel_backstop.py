@@ -17,10 +17,10 @@ arrive late. Platforms whose lists take a bounded window (Kuaishou, WeChat) are
 walked window by window.
 """
 import time
-from datetime import datetime, timezone
 
 from odoo import SUPERUSER_ID, _, api, fields, models
 
+from .live_channel import _unix, _utc
 from .live_order_fetch import RETRY_SECONDS, snapshot_inbox_events
 from .platforms.base import Credentials
 from .platforms.orders import CLIENTS, ApiError
@@ -174,11 +174,3 @@ class LiveChannel(models.Model):
 
 def _window_end(start, window, now):
     return min(start + window, now) if window else now
-
-
-def _utc(unix_seconds):
-    return datetime.fromtimestamp(int(unix_seconds), timezone.utc).replace(tzinfo=None)
-
-
-def _unix(value):
-    return int(value.replace(tzinfo=timezone.utc).timestamp())

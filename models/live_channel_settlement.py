@@ -1,11 +1,12 @@
 """The channel's settlement bills: where the fees the order capability does not know
 are booked, and the import of the platform's bills as a job (OCA queue_job) on the
 platform's job channel, from a daily cron or the channel's button."""
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from .live_channel import _unix
 from .platforms.orders import CLIENTS, ApiClient, ApiError
 
 # Bills are asked for again this far back: the platforms settle late rows into a past
@@ -138,7 +139,3 @@ class LiveChannel(models.Model):
         waiting = Line.search([("channel_id", "=", channel.id), ("state", "in", ("no_order", "difference"))])
         (new | waiting)._match()
         return _("Imported %(count)s settlement bill row(s) of %(channel)s.", count=len(new), channel=channel.name)
-
-
-def _unix(value):
-    return int((value - datetime(1970, 1, 1)).total_seconds())

@@ -11,11 +11,13 @@ difference, or a bill of an order Odoo has not completed, is listed with its amo
 and left to a person (Book Correction books a commission difference on request).
 """
 from collections import defaultdict
-from datetime import datetime, timezone
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_amount
 
+from .live_channel import _utc
+from .live_order_importer import _fen
 from .platforms.settlements import FEE_KINDS
 
 FEE_FIELDS = {"affiliate": "affiliate_fee", "service": "service_fee", "promotion": "promotion_fee",
@@ -122,14 +124,13 @@ class LiveSettlementLine(models.Model):
             currencies[row.currency] = currency
 
             def amount(fen, currency=currency):
-                return currency.round(fen / 10 ** currency.decimal_places)
+                return _fen(fen, currency)
             refund = row.refund or (-row.settle_amount if row.refund_after_settlement else 0)
             vals = {"channel_id": channel.id, "currency_id": currency.id, "bill_ref": row.bill_ref,
                     "order_ref": row.order_ref, "income": amount(row.income),
                     "settle_amount": amount(row.settle_amount), "commission": amount(row.commission),
                     "refund_amount": amount(refund), "refund_after_settlement": row.refund_after_settlement,
-                    "settled_at": row.settled_at and datetime.fromtimestamp(
-                        row.settled_at, timezone.utc).replace(tzinfo=None)}
+                    "settled_at": _utc(row.settled_at)}
             for kind in FEE_KINDS:
                 vals[FEE_FIELDS[kind]] = amount(row.fees.get(kind, 0))
             vals_list.append(vals)
@@ -198,7 +199,7 @@ class LiveSettlementLine(models.Model):
                 "Order %(order)s is not completed and paid in Odoo (%(status)s): the bill says the merchant "
                 "receives %(receives)s, Odoo booked nothing to confirm.",
                 order=order.platform_order_ref, status=order.platform_status or order.state,
-                receives=_money(receives, currency))))
+                receives=format_amount(self.env, receives, currency))))
             return
         commission = sum(self.mapped("commission"))
         fees = self._fees_total()
@@ -214,11 +215,11 @@ class LiveSettlementLine(models.Model):
         reasons = []
         if not currency.is_zero(commission_gap):
             reasons.append(_("the platform's commission is %(bill)s, Odoo booked %(booked)s",
-                             bill=_money(commission, currency), booked=_money(facts["commission"], currency)))
+                             bill=format_amount(self.env, commission, currency), booked=format_amount(self.env, facts["commission"], currency)))
         if not currency.is_zero(money_gap):
             reasons.append(_("the merchant receives %(receives)s and the fees are %(fees)s, Odoo booked a payment "
-                             "of %(payment)s", receives=_money(receives, currency), fees=_money(fees, currency),
-                             payment=_money(facts["payment"], currency)))
+                             "of %(payment)s", receives=format_amount(self.env, receives, currency), fees=format_amount(self.env, fees, currency),
+                             payment=format_amount(self.env, facts["payment"], currency)))
         self.filtered(lambda line: line.state in ("no_order", "difference")).write(dict(
             common, state="difference", difference_amount=money_gap,
             explanation=_("Not booked: %s.", "; ".join(reasons))))
@@ -238,7 +239,7 @@ class LiveSettlementLine(models.Model):
             pending.write({"state": "difference", "order_id": order.id, "difference_amount": credited - refunded,
                         "explanation": _(
                             "Refund after settlement of %(refunded)s; the order's credit notes come to %(credited)s.",
-                            refunded=_money(refunded, currency), credited=_money(credited, currency))})
+                            refunded=format_amount(self.env, refunded, currency), credited=format_amount(self.env, credited, currency))})
 
     def _book(self, facts, extra=None, state="booked"):
         """One entry per row for its fees (and `extra` {"commission": amount} on the
@@ -277,7 +278,3 @@ class LiveSettlementLine(models.Model):
 def _move_line(account, amount, label, partner):
     return {"account_id": account.id, "name": label, "partner_id": partner.id,
             "debit": amount if amount > 0 else 0.0, "credit": -amount if amount < 0 else 0.0}
-
-
-def _money(amount, currency):
-    return f"{amount:.{currency.decimal_places}f} {currency.name}"
