@@ -124,6 +124,9 @@ class PlatformOrder:
     #: [Fan]: more identities of the same buyer, e.g. WeChat's unionid (id_type
     #: "union_id", shared by the apps of one WeChat Open Platform account)
     other_identities: list = field(default_factory=list)
+    #: [str]: the line refs already in a parcel, where a line ref names units
+    #: (TikTok's line items): what a new parcel may not name again
+    packed_line_refs: list = field(default_factory=list)
 
 
 def order_from_dict(data):

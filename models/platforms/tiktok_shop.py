@@ -301,7 +301,8 @@ class TiktokShopClient(ApiClient):
         return list(carriers.items())
 
     def upload_shipment(self, order, parcel):
-        packaged = self._packaged_items(order.order_ref)
+        # `order` is read just before (stock_picking._live_upload): its packed units are current.
+        packaged = set(order.packed_line_refs)
         chosen = []
         for line, quantity in parcel.lines:
             # Units of the SKU at another price are another OrderLine: any of them will do.
@@ -317,13 +318,6 @@ class TiktokShopClient(ApiClient):
                 "tracking_number": parcel.tracking_ref, "shipping_provider_id": parcel.company_code,
                 "order_line_item_ids": chosen}))
         return as_str(data.get("package_id")) or parcel.tracking_ref
-
-    def _packaged_items(self, order_ref):
-        """The ids of the order's line items already in a package."""
-        data = self._with_token(lambda access: self._call(
-            "GET", "/order/202309/orders", access, {"ids": str(order_ref)}))
-        return {str(item.get("id")) for row in data.get("orders") or [] if str(row.get("id")) == str(order_ref)
-                for item in row.get("line_items") or [] if item.get("package_id") or item.get("tracking_number")}
 
     # -- stock levels: inventory/update sets the quantity of each warehouse (absolute);
     # the channel's Platform Warehouse ID names the one Odoo's level goes to. Its
@@ -410,7 +404,9 @@ def order_from_document(order):
                         district=levels.get("L3") or None,
                         street=address.get("address_detail") or address.get("full_address") or None,
                         zip=address.get("postal_code") or None),
-        shipments=shipments, cancel_reason=order.get("cancel_reason") or None)
+        shipments=shipments, cancel_reason=order.get("cancel_reason") or None,
+        packed_line_refs=[as_str(item.get("id")) for item in items
+                          if item.get("id") and (item.get("package_id") or item.get("tracking_number"))])
 
 
 def _refund(ref, row, items, state, return_goods, reason, status, **aftersale):
