@@ -3,6 +3,7 @@
 sandbox (scripts/platform_sandbox.py): absolute on Douyin, increments on Kuaishou."""
 import time
 
+from odoo import fields
 from odoo.tests import tagged
 
 from odoo.addons.queue_job.exception import RetryableJobError
@@ -86,6 +87,14 @@ class StockSyncCase(ApiSandboxCase):
 class TestStockSyncDouyin(StockSyncCase):
     platform = "douyin_shop"
     sku, product_ref = DY_SKU, DY_PRODUCT
+
+    def test_a_stock_job_waits_a_moment_for_more_sales(self):
+        before = fields.Datetime.now()
+        self.put_in_stock(5)
+        self.mapping._enqueue_stock_sync()
+        job = self.stock_jobs()
+        self.assertEqual(len(job), 1)
+        self.assertTrue(job.eta and job.eta > before, "the sales of the next second ride on this job")
 
     def test_burst_of_sales_coalesces_into_few_calls(self):
         self.put_in_stock(2000)
