@@ -543,15 +543,14 @@ class LiveOrderImporter(models.AbstractModel):
         vals = {"state": state, "amount": _fen(refund.amount, order.currency_id),
                 "return_goods": refund.return_goods, "reason": refund.reason or False,
                 "line_summary": ", ".join(f"{sku} x {qty:g}" for sku, qty in refund.lines) or _("Whole order")}
-        progress = self._refund_progress(refund, state if not record or REFUND_STATES.index(state)
-                                         >= REFUND_STATES.index(record.state) else record.state)
+        forward = not record or REFUND_STATES.index(state) >= REFUND_STATES.index(record.state)
+        progress = self._refund_progress(refund, state if forward else record.state)
         if not record:
             record = self.env["live.order.refund"].sudo().create(dict(vals, **progress, order_id=order.id,
                                                                       refund_ref=refund.refund_ref))
         else:
             # Where it stands follows the platform's latest word, even once the money
             # is booked; the money fields only move forward, and never after applying.
-            forward = REFUND_STATES.index(state) >= REFUND_STATES.index(record.state)
             newer = _to_datetime(refund.updated_at) >= record.platform_updated_at \
                 if refund.updated_at and record.platform_updated_at else forward
             if not record.applied and forward:
